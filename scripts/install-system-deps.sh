@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Fulcrum needs (idempotent, fast when all are present).
+#   scripts/install-system-deps.sh          what `fulcrum up` needs
+#   scripts/install-system-deps.sh --test   plus what the tests need (PostgreSQL, OpenStack clients)
+set -euo pipefail
+pkgs=(haproxy iproute2 iputils-arping procps iptables)
+if [ "${1:-}" = --test ]; then
+  pkgs+=(postgresql python3-neutronclient python3-octaviaclient python3-openstackclient curl wrk)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-system-deps: missing ${missing[*]}; run as root to install them" >&2
+  exit 1
+fi
+echo "install-system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+if ! { apt-get -o DPkg::Lock::Timeout=120 update -qq && \
+       apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2; rm -f "$log"; exit 1
+fi
+rm -f "$log"

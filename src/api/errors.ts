@@ -1,0 +1,146 @@
+/**
+ * @module api/errors — one edge mapper per API family: Octavia's `{faultcode, faultstring, debuginfo}`
+ * and Neutron's `{NeutronError: {type, message, detail}}`. Unknown errors become a generic 500,
+ * with the stack only in the log.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { FulcrumError } from '../domain/errors.js';
+
+export type ApiFamily = 'octavia' | 'neutron' | 'plain';
+
+/** Which error format a request's path calls for. */
+export function familyOf(url: string): ApiFamily {
+  if (/^\/v2(\.0)?\/(lbaas|octavia)(\/|\?|$)/.test(url)) return 'octavia';
+  if (/^\/v2\.0\//.test(url)) return 'neutron';
+  return 'plain';
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+function valueAt(root: unknown, path: string): unknown {
+  let cur: unknown = root;
+  for (const part of path.split('/').slice(1)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return cur;
+}
+
+/** Python's repr-ish rendering that wsme uses in its messages. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined) return 'Unset';
+  if (v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  return JSON.stringify(v);
+}
+
+/** The field name an Ajv error is about (the last non-index path segment). */
+function fieldOf(path: string): string {
+  const parts = path.split('/').filter((p) => p !== '' && !/^\d+$/.test(p));
+  return parts[parts.length - 1] ?? '';
+}
+
+/** Turns the first schema violation into Octavia's (wsme's) wording, naming the field. */
+export function validationToError(errors: readonly AjvError[], body: unknown, argName: string): FulcrumError {
+  const e = errors[0]!;
+  if (e.keyword === 'additionalProperties') {
+    const extra = String(e.params.additionalProperty);
+    return new FulcrumError('UNKNOWN_ATTRIBUTE', `Unknown attribute for argument ${argName}: ${extra}`, { field: extra });
+  }
+  if (e.keyword === 'required') {
+    const field = String(e.params.missingProperty);
+    return new FulcrumError('VALIDATION', `Invalid input for field/attribute ${field}. Value: 'Unset'. Mandatory field missing.`, { field });
+  }
+  const field = fieldOf(e.instancePath);
+  const value = valueAt(body, e.instancePath);
+  let why: string;
+  switch (e.keyword) {
+    case 'format':
+      why = e.params.format === 'uuid' ? 'Value should be UUID format'
+        : e.params.format === 'ip' ? 'Value should be IPv4 or IPv6 format'
+        : e.params.format === 'cidr' ? 'Value should be IPv4 or IPv6 CIDR format'
+        : `Value should be ${String(e.params.format)} format`;
+      break;
+    case 'enum':
+      why = `Value should be one of: ${(e.params.allowedValues as unknown[]).join(', ')}`;
+      break;
+    case 'minimum': why = `Value should be greater or equal to ${String(e.params.limit)}`; break;
+    case 'maximum': why = `Value should be lower or equal to ${String(e.params.limit)}`; break;
+    case 'maxLength': why = `Value should have a maximum character requirement of ${String(e.params.limit)}`; break;
+    case 'minLength': why = `Value should have a minimum character requirement of ${String(e.params.limit)}`; break;
+    case 'pattern': why = 'Value does not match the expected format'; break;
+    case 'type': {
+      const t = String(e.params.type);
+      why = t.includes('integer') ? 'Value should be an integer'
+        : t.includes('boolean') ? 'Value should be a boolean'
+        : t.includes('array') ? 'Value should be a list'
+        : t.includes('object') ? 'Value should be an object'
+        : 'Value should be a string';
+      break;
+    }
+    default:
+      why = e.message ?? 'Invalid value';
+  }
+  if (field === '' && e.keyword === 'type') {
+    return new FulcrumError('INVALID_JSON', 'Request is not in valid JSON format');
+  }
+  return new FulcrumError('VALIDATION', `Invalid input for field/attribute ${field}. Value: '${shown(value)}'. ${why}`, { field });
+}
+
+/** Renders any error in the request's API family and status. */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let fe: FulcrumError;
+  if (err instanceof FulcrumError) fe = err;
+  else {
+    const fz = err as FastifyError & { validation?: AjvError[] };
+    if (fz.validation && fz.validation.length > 0) {
+      const arg = (request.routeOptions.config as { argName?: string } | undefined)?.argName ?? 'body';
+      fe = validationToError(fz.validation, request.body, arg);
+    } else if (fz.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fz.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      (fz instanceof SyntaxError && fz.statusCode === 400)) {
+      fe = new FulcrumError('INVALID_JSON', 'Request is not in valid JSON format');
+    } else if (fz.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      fe = new FulcrumError('PAYLOAD_TOO_LARGE', 'Request body is too large');
+    } else if (fz.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      fe = new FulcrumError('UNSUPPORTED_MEDIA_TYPE', 'The request media type is not supported; send application/json');
+    } else if (typeof fz.statusCode === 'number' && fz.statusCode >= 400 && fz.statusCode < 500) {
+      fe = new FulcrumError('VALIDATION', fz.message);
+    } else {
+      request.log.error({ err }, 'unexpected error');
+      if (process.env.FULCRUM_DEBUG_ERRORS) process.stderr.write(`${(err as Error).stack}\n`);
+      fe = new FulcrumError('INTERNAL', 'An unknown exception occurred.');
+    }
+  }
+  if (fe.status >= 500 && fe.code !== 'INTERNAL') request.log.error({ err: fe, detail: fe.detail }, fe.message);
+  else if (fe.detail) request.log.info({ code: fe.code, detail: fe.detail }, fe.message);
+  const family = familyOf(request.url);
+  reply.code(fe.status).header('content-type', 'application/json');
+  if (family === 'neutron') {
+    return reply.send({ NeutronError: { type: fe.neutronType ?? neutronTypeOf(fe), message: fe.message, detail: '' } });
+  }
+  return reply.send({ faultcode: fe.status >= 500 ? 'Server' : 'Client', faultstring: fe.message, debuginfo: null });
+}
+
+function neutronTypeOf(fe: FulcrumError): string {
+  switch (fe.code) {
+    case 'NOT_FOUND': return 'NotFound';
+    case 'FORBIDDEN': return 'PolicyNotAuthorized';
+    case 'NOT_AUTHENTICATED': return 'NotAuthenticated';
+    case 'IN_USE': return 'InUse';
+    case 'DUPLICATE': return 'Conflict';
+    case 'INTERNAL': return 'InternalServerError';
+    default: return fe.status === 409 ? 'Conflict' : 'HTTPBadRequest';
+  }
+}
+
+/** The webob-style body pecan answers for an unknown path or method (as Octavia does). */
+export function routeError(status: 404 | 405): { code: number; title: string; description: string } {
+  return { code: status, title: status === 404 ? 'Not Found' : 'Method Not Allowed', description: '' };
+}

@@ -1,0 +1,140 @@
+/**
+ * @module api/octavia/wire — Octavia's wire names and shapes for each object, in one place
+ * (Octavia's `_type_to_db_map`): domain → response body, and which wire names filter and sort.
+ */
+import type { HealthMonitor, Listener, LoadBalancer, Member, OctaviaKind, Pool } from '../../domain/model.js';
+import { wireTimestamp } from '../../domain/time.js';
+import type { Relations, View } from '../../service/objects.js';
+
+/** How a query-string value converts for a field. */
+export type WireType = 'str' | 'int' | 'bool';
+
+/** Wire name → [domain field, type], for the fields a list may filter and sort on. */
+export type FieldMap = Readonly<Record<string, readonly [field: string, type: WireType]>>;
+
+const common: FieldMap = {
+  id: ['id', 'str'], name: ['name', 'str'], description: ['description', 'str'],
+  provisioning_status: ['provisioningStatus', 'str'], operating_status: ['operatingStatus', 'str'],
+  admin_state_up: ['adminStateUp', 'bool'], project_id: ['projectId', 'str'],
+  created_at: ['createdAt', 'str'], updated_at: ['updatedAt', 'str'],
+};
+
+/** Filterable and sortable fields of each kind. */
+export const FIELDS: Readonly<Record<OctaviaKind, FieldMap>> = {
+  loadbalancer: {
+    ...common, vip_address: ['vipAddress', 'str'], vip_port_id: ['vipPortId', 'str'],
+    vip_subnet_id: ['vipSubnetId', 'str'], vip_network_id: ['vipNetworkId', 'str'],
+    vip_qos_policy_id: ['vipQosPolicyId', 'str'], provider: ['provider', 'str'], flavor_id: ['flavorId', 'str'],
+    availability_zone: ['availabilityZone', 'str'],
+  },
+  listener: {
+    ...common, loadbalancer_id: ['loadBalancerId', 'str'], protocol: ['protocol', 'str'],
+    protocol_port: ['protocolPort', 'int'], connection_limit: ['connectionLimit', 'int'],
+    default_pool_id: ['defaultPoolId', 'str'], default_tls_container_ref: ['defaultTlsContainerRef', 'str'],
+    timeout_client_data: ['timeoutClientData', 'int'], timeout_member_connect: ['timeoutMemberConnect', 'int'],
+    timeout_member_data: ['timeoutMemberData', 'int'], timeout_tcp_inspect: ['timeoutTcpInspect', 'int'],
+    client_authentication: ['clientAuthentication', 'str'], tls_ciphers: ['tlsCiphers', 'str'],
+  },
+  pool: {
+    ...common, loadbalancer_id: ['loadBalancerId', 'str'], protocol: ['protocol', 'str'],
+    lb_algorithm: ['lbAlgorithm', 'str'], tls_enabled: ['tlsEnabled', 'bool'], tls_ciphers: ['tlsCiphers', 'str'],
+    tls_container_ref: ['tlsContainerRef', 'str'], ca_tls_container_ref: ['caTlsContainerRef', 'str'],
+    crl_container_ref: ['crlContainerRef', 'str'],
+  },
+  member: {
+    ...common, address: ['address', 'str'], protocol_port: ['protocolPort', 'int'], weight: ['weight', 'int'],
+    backup: ['backup', 'bool'], subnet_id: ['subnetId', 'str'], monitor_address: ['monitorAddress', 'str'],
+    monitor_port: ['monitorPort', 'int'],
+  },
+  healthmonitor: {
+    ...common, type: ['type', 'str'], delay: ['delay', 'int'], timeout: ['timeout', 'int'],
+    max_retries: ['maxRetries', 'int'], max_retries_down: ['maxRetriesDown', 'int'],
+    http_method: ['httpMethod', 'str'], url_path: ['urlPath', 'str'], expected_codes: ['expectedCodes', 'str'],
+    http_version: ['httpVersion', 'str'], domain_name: ['domainName', 'str'], pool_id: ['poolId', 'str'],
+  },
+};
+
+const ids = (xs: readonly string[]): { id: string }[] => xs.map((id) => ({ id }));
+
+/** A load balancer as Octavia shows it. */
+export function loadBalancerToWire({ object: lb, relations }: View<LoadBalancer>): Record<string, unknown> {
+  return {
+    id: lb.id, name: lb.name, description: lb.description,
+    provisioning_status: lb.provisioningStatus, operating_status: lb.operatingStatus,
+    admin_state_up: lb.adminStateUp, project_id: lb.projectId,
+    created_at: wireTimestamp(lb.createdAt), updated_at: wireTimestamp(lb.updatedAt),
+    vip_address: lb.vipAddress, vip_port_id: lb.vipPortId, vip_subnet_id: lb.vipSubnetId,
+    vip_network_id: lb.vipNetworkId, additional_vips: [],
+    listeners: ids(relations.listeners), pools: ids(relations.pools),
+    provider: lb.provider, flavor_id: lb.flavorId, vip_qos_policy_id: lb.vipQosPolicyId,
+    tags: lb.tags, availability_zone: lb.availabilityZone, tenant_id: lb.projectId,
+  };
+}
+
+/** Fields of every object the wire shows in the same way. */
+function baseToWire(o: Listener | Pool | Member | HealthMonitor): Record<string, unknown> {
+  return {
+    id: o.id, name: o.name, description: o.description,
+    provisioning_status: o.provisioningStatus, operating_status: o.operatingStatus,
+    admin_state_up: o.adminStateUp, project_id: o.projectId,
+  };
+}
+
+/** A listener as Octavia shows it. */
+export function listenerToWire({ object: l, relations }: View<Listener>): Record<string, unknown> {
+  return {
+    ...baseToWire(l), protocol: l.protocol, protocol_port: l.protocolPort, connection_limit: l.connectionLimit,
+    default_tls_container_ref: l.defaultTlsContainerRef, sni_container_refs: l.sniContainerRefs,
+    project_id: l.projectId, default_pool_id: l.defaultPoolId, l7policies: ids(relations.l7policies),
+    insert_headers: l.insertHeaders, created_at: wireTimestamp(l.createdAt), updated_at: wireTimestamp(l.updatedAt),
+    loadbalancers: [{ id: l.loadBalancerId }], timeout_client_data: l.timeoutClientData,
+    timeout_member_connect: l.timeoutMemberConnect, timeout_member_data: l.timeoutMemberData,
+    timeout_tcp_inspect: l.timeoutTcpInspect, tags: l.tags, client_ca_tls_container_ref: l.clientCaTlsContainerRef,
+    client_authentication: l.clientAuthentication, client_crl_container_ref: l.clientCrlContainerRef,
+    allowed_cidrs: l.allowedCidrs, tls_ciphers: l.tlsCiphers, tls_versions: l.tlsVersions,
+    alpn_protocols: l.alpnProtocols, tenant_id: l.projectId,
+  };
+}
+
+/** A pool as Octavia shows it. */
+export function poolToWire({ object: p, relations }: View<Pool>): Record<string, unknown> {
+  const sp = p.sessionPersistence;
+  return {
+    ...baseToWire(p), protocol: p.protocol, lb_algorithm: p.lbAlgorithm,
+    session_persistence: sp ? {
+      type: sp.type, cookie_name: sp.cookieName, persistence_timeout: sp.persistenceTimeout,
+      persistence_granularity: sp.persistenceGranularity,
+    } : null,
+    project_id: p.projectId, loadbalancers: [{ id: p.loadBalancerId }], listeners: ids(relations.listeners),
+    created_at: wireTimestamp(p.createdAt), updated_at: wireTimestamp(p.updatedAt),
+    healthmonitor_id: relations.healthMonitorId, members: ids(relations.members), tags: p.tags,
+    tls_container_ref: p.tlsContainerRef, ca_tls_container_ref: p.caTlsContainerRef,
+    crl_container_ref: p.crlContainerRef, tls_enabled: p.tlsEnabled, tls_ciphers: p.tlsCiphers,
+    tls_versions: p.tlsVersions, alpn_protocols: p.alpnProtocols, tenant_id: p.projectId,
+  };
+}
+
+/** A member as Octavia shows it (members have no description on the wire). */
+export function memberToWire({ object: m }: View<Member>): Record<string, unknown> {
+  return {
+    id: m.id, name: m.name, operating_status: m.operatingStatus, provisioning_status: m.provisioningStatus,
+    admin_state_up: m.adminStateUp, address: m.address, protocol_port: m.protocolPort, weight: m.weight,
+    backup: m.backup, subnet_id: m.subnetId, project_id: m.projectId,
+    created_at: wireTimestamp(m.createdAt), updated_at: wireTimestamp(m.updatedAt),
+    monitor_address: m.monitorAddress, monitor_port: m.monitorPort, tags: m.tags, tenant_id: m.projectId,
+  };
+}
+
+/** A health monitor as Octavia shows it (no description on the wire). */
+export function healthMonitorToWire({ object: h }: View<HealthMonitor>): Record<string, unknown> {
+  return {
+    id: h.id, name: h.name, type: h.type, delay: h.delay, timeout: h.timeout, max_retries: h.maxRetries,
+    max_retries_down: h.maxRetriesDown, http_method: h.httpMethod, url_path: h.urlPath,
+    expected_codes: h.expectedCodes, admin_state_up: h.adminStateUp, project_id: h.projectId,
+    pools: [{ id: h.poolId }], provisioning_status: h.provisioningStatus, operating_status: h.operatingStatus,
+    created_at: wireTimestamp(h.createdAt), updated_at: wireTimestamp(h.updatedAt), tags: h.tags,
+    http_version: h.httpVersion, domain_name: h.domainName, tenant_id: h.projectId,
+  };
+}
+
+export type { Relations };

@@ -1,0 +1,71 @@
+/**
+ * @module api/server — builds the HTTP API (Fastify) without listening: main.ts listens,
+ * tests use `inject()`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { installAuth } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { familyOf, routeError, sendError } from './errors.js';
+import { loadBalancerRoutes } from './octavia/load-balancers.js';
+import { octaviaExtraRoutes } from './octavia/extra.js';
+import { versionRoutes } from './versions.js';
+import { networkRoutes } from './network/routes.js';
+
+export interface ServerOptions {
+  /** A pino logger (or `false` for none). */
+  logger?: FastifyBaseLogger | boolean;
+}
+
+/** Paths under which an unsupported method is 405 rather than 404 (as pecan answers). */
+const KNOWN_PATH = /^\/v2(\.0)?\/lbaas\/(loadbalancers|listeners|pools|healthmonitors|l7policies)(\/[^/?]+)?(\/members(\/[^/?]+)?)?(\?.*)?$/;
+
+/** Builds the API. */
+export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(typeof opts.logger === 'object' ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
+    genReqId: () => `req-${randomUUID()}`,
+    bodyLimit: 8 * 1024 * 1024,
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+        formats: { ip: (s: string) => isIP(s) !== 0 },
+      },
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-openstack-request-id', request.id);
+  });
+  installAuth(app, deps.auth);
+
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+  app.setNotFoundHandler((request, reply) => {
+    const family = familyOf(request.url);
+    if (family === 'octavia' && KNOWN_PATH.test(request.url)) return reply.code(405).send(routeError(405));
+    if (family === 'neutron') {
+      return reply.code(404).send({ NeutronError: { type: 'HTTPNotFound', message: 'The resource could not be found.', detail: '' } });
+    }
+    return reply.code(404).send(routeError(404));
+  });
+
+  app.get('/healthcheck', async (_request, reply) => {
+    if (!deps.isReady()) return reply.code(503).type('text/plain').send('NOT READY');
+    return reply.type('text/plain').send('OK');
+  });
+  versionRoutes(app);
+
+  for (const prefix of ['/v2/lbaas', '/v2.0/lbaas']) {
+    await app.register(async (scope) => {
+      loadBalancerRoutes(scope, deps);
+      octaviaExtraRoutes(scope, deps);
+    }, { prefix });
+  }
+  await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });
+  return app;
+}

@@ -1,0 +1,238 @@
+/**
+ * @module domain/model — the objects of a load-balancing service, named as Octavia names
+ * them, in camelCase. Wire names (snake_case) are mapped in api/octavia/wire.ts.
+ */
+import type {
+  HealthMonitorId, ListenerId, LoadBalancerId, MemberId, NetworkId, PoolId, PortId, SubnetId,
+} from './ids.js';
+import type { OperatingStatus, ProvisioningStatus } from './status.js';
+
+/** Fields every Octavia object has. */
+export interface Base {
+  projectId: string;
+  name: string;
+  description: string;
+  adminStateUp: boolean;
+  provisioningStatus: ProvisioningStatus;
+  operatingStatus: OperatingStatus;
+  tags: string[];
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export interface LoadBalancer extends Base {
+  id: LoadBalancerId;
+  vipAddress: string | null;
+  vipPortId: PortId | null;
+  vipSubnetId: SubnetId | null;
+  vipNetworkId: NetworkId | null;
+  vipQosPolicyId: string | null;
+  provider: string;
+  flavorId: string | null;
+  availabilityZone: string | null;
+  /** Bumped by every accepted change to this load balancer or any of its children. */
+  generation: number;
+  /** The generation the agent last made real. */
+  appliedGeneration: number;
+}
+
+export const LISTENER_PROTOCOLS = ['HTTP', 'TERMINATED_HTTPS', 'HTTPS', 'UDP', 'TCP', 'PROMETHEUS', 'SCTP'] as const;
+export type ListenerProtocol = (typeof LISTENER_PROTOCOLS)[number];
+export const POOL_PROTOCOLS = ['HTTP', 'HTTPS', 'PROXY', 'PROXYV2', 'SCTP', 'TCP', 'UDP'] as const;
+export type PoolProtocol = (typeof POOL_PROTOCOLS)[number];
+export const LB_ALGORITHMS = ['LEAST_CONNECTIONS', 'ROUND_ROBIN', 'SOURCE_IP', 'SOURCE_IP_PORT'] as const;
+export type LbAlgorithm = (typeof LB_ALGORITHMS)[number];
+export const PERSISTENCE_TYPES = ['APP_COOKIE', 'HTTP_COOKIE', 'SOURCE_IP'] as const;
+export type PersistenceType = (typeof PERSISTENCE_TYPES)[number];
+export const HEALTH_MONITOR_TYPES = ['HTTP', 'HTTPS', 'PING', 'TCP', 'TLS-HELLO', 'UDP-CONNECT', 'SCTP'] as const;
+export type HealthMonitorType = (typeof HEALTH_MONITOR_TYPES)[number];
+export const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+export const CLIENT_AUTHENTICATION_MODES = ['NONE', 'OPTIONAL', 'MANDATORY'] as const;
+export type ClientAuthentication = (typeof CLIENT_AUTHENTICATION_MODES)[number];
+
+/** Which pool protocols a listener protocol may forward to (Octavia `VALID_LISTENER_POOL_PROTOCOL_MAP`). */
+export const VALID_LISTENER_POOL_PROTOCOLS: Readonly<Record<ListenerProtocol, readonly PoolProtocol[]>> = {
+  TCP: ['HTTP', 'HTTPS', 'PROXY', 'PROXYV2', 'TCP'],
+  HTTP: ['HTTP', 'PROXY', 'PROXYV2'],
+  HTTPS: ['HTTPS', 'PROXY', 'PROXYV2', 'TCP'],
+  TERMINATED_HTTPS: ['HTTP', 'PROXY', 'PROXYV2'],
+  UDP: ['UDP'],
+  SCTP: ['SCTP'],
+  PROMETHEUS: [],
+};
+
+export interface Listener extends Base {
+  id: ListenerId;
+  loadBalancerId: LoadBalancerId;
+  protocol: ListenerProtocol;
+  protocolPort: number;
+  connectionLimit: number;
+  defaultPoolId: PoolId | null;
+  defaultTlsContainerRef: string | null;
+  sniContainerRefs: string[];
+  insertHeaders: Record<string, string>;
+  timeoutClientData: number;
+  timeoutMemberConnect: number;
+  timeoutMemberData: number;
+  timeoutTcpInspect: number;
+  clientCaTlsContainerRef: string | null;
+  clientAuthentication: ClientAuthentication;
+  clientCrlContainerRef: string | null;
+  allowedCidrs: string[] | null;
+  tlsCiphers: string | null;
+  tlsVersions: string[] | null;
+  alpnProtocols: string[] | null;
+}
+
+export interface SessionPersistence {
+  type: PersistenceType;
+  cookieName: string | null;
+  persistenceTimeout: number | null;
+  persistenceGranularity: string | null;
+}
+
+export interface Pool extends Base {
+  id: PoolId;
+  loadBalancerId: LoadBalancerId;
+  protocol: PoolProtocol;
+  lbAlgorithm: LbAlgorithm;
+  sessionPersistence: SessionPersistence | null;
+  tlsContainerRef: string | null;
+  caTlsContainerRef: string | null;
+  crlContainerRef: string | null;
+  tlsEnabled: boolean;
+  tlsCiphers: string | null;
+  tlsVersions: string[] | null;
+  alpnProtocols: string[] | null;
+}
+
+export interface Member extends Base {
+  id: MemberId;
+  poolId: PoolId;
+  loadBalancerId: LoadBalancerId;
+  address: string;
+  protocolPort: number;
+  weight: number;
+  backup: boolean;
+  subnetId: SubnetId | null;
+  monitorAddress: string | null;
+  monitorPort: number | null;
+}
+
+export interface HealthMonitor extends Base {
+  id: HealthMonitorId;
+  poolId: PoolId;
+  loadBalancerId: LoadBalancerId;
+  type: HealthMonitorType;
+  delay: number;
+  timeout: number;
+  maxRetries: number;
+  maxRetriesDown: number;
+  httpMethod: HttpMethod | null;
+  urlPath: string | null;
+  expectedCodes: string | null;
+  httpVersion: number | null;
+  domainName: string | null;
+}
+
+/** The five Octavia object kinds held in the store. */
+export type OctaviaKind = 'loadbalancer' | 'listener' | 'pool' | 'member' | 'healthmonitor';
+
+export interface ObjectByKind {
+  loadbalancer: LoadBalancer;
+  listener: Listener;
+  pool: Pool;
+  member: Member;
+  healthmonitor: HealthMonitor;
+}
+
+/** Human names used in Octavia's messages (`Load Balancer <id> not found.`). */
+export const KIND_TITLES: Readonly<Record<OctaviaKind, string>> = {
+  loadbalancer: 'Load Balancer',
+  listener: 'Listener',
+  pool: 'Pool',
+  member: 'Member',
+  healthmonitor: 'Health Monitor',
+};
+
+/** Load balancer statistics, summed over its listeners. */
+export interface Stats {
+  bytesIn: number;
+  bytesOut: number;
+  activeConnections: number;
+  totalConnections: number;
+  requestErrors: number;
+}
+
+export interface Network {
+  id: NetworkId;
+  projectId: string;
+  name: string;
+  description: string;
+  adminStateUp: boolean;
+  shared: boolean;
+  mtu: number;
+  status: 'ACTIVE';
+  tags: string[];
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export interface Subnet {
+  id: SubnetId;
+  networkId: NetworkId;
+  projectId: string;
+  name: string;
+  description: string;
+  ipVersion: 4 | 6;
+  cidr: string;
+  gatewayIp: string | null;
+  allocationPools: { start: string; end: string }[];
+  enableDhcp: boolean;
+  dnsNameservers: string[];
+  hostRoutes: { destination: string; nexthop: string }[];
+  tags: string[];
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+/** The device_owner of a VIP port that Fulcrum allocated for a load balancer (Octavia's value). */
+export const VIP_PORT_OWNER = 'Octavia';
+
+export interface FixedIp {
+  subnetId: SubnetId;
+  ipAddress: string;
+}
+
+export interface Port {
+  id: PortId;
+  networkId: NetworkId;
+  projectId: string;
+  name: string;
+  description: string;
+  adminStateUp: boolean;
+  macAddress: string;
+  fixedIps: FixedIp[];
+  deviceOwner: string;
+  deviceId: string;
+  status: 'ACTIVE' | 'DOWN';
+  tags: string[];
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+/**
+ * The whole desired state of one load balancer: immutable, built once by the store,
+ * checked for consistency once ({@link checkGraph}), then handed to the agent.
+ */
+export interface LoadBalancerGraph {
+  loadBalancer: LoadBalancer;
+  listeners: readonly Listener[];
+  pools: readonly Pool[];
+  members: readonly Member[];
+  healthMonitors: readonly HealthMonitor[];
+  /** The VIP port and the subnets the namespace needs a port on (VIP subnet, member subnets). */
+  vipPort: Port | null;
+  subnets: readonly Subnet[];
+}

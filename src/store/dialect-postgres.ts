@@ -1,0 +1,115 @@
+/**
+ * @module store/dialect-postgres — PostgreSQL through `pg`: a pool for statements,
+ * `SELECT … FOR UPDATE` for locks, `LISTEN/NOTIFY` for change notification across processes.
+ */
+import pg from 'pg';
+import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
+
+const CHANNEL = 'fulcrum_changes';
+const placeholderCache = new Map<string, string>();
+
+/** Rewrites `?` placeholders as `$1, $2, …` (our SQL never has `?` inside literals). */
+function toPg(sql: string): string {
+  let out = placeholderCache.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = sql.replace(/\?/g, () => `$${++n}`);
+    if (placeholderCache.size > 1000) placeholderCache.clear();
+    placeholderCache.set(sql, out);
+  }
+  return out;
+}
+
+// BIGINT columns (counters, generations) come back as numbers: they stay far below 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+function connOf(q: Queryable): SqlConn {
+  return {
+    all: async (sql, params = []) => (await q.query(toPg(sql), params as unknown[])).rows as Row[],
+    run: async (sql, params = []) => (await q.query(toPg(sql), params as unknown[])).rowCount ?? 0,
+  };
+}
+
+export class PostgresDialect implements SqlDialect {
+  readonly name = 'postgres' as const;
+  readonly forUpdate = ' FOR UPDATE';
+  readonly #pool: pg.Pool;
+  readonly #url: string;
+  readonly #conn: SqlConn;
+
+  constructor(url: string, poolSize = 10) {
+    this.#url = url;
+    this.#pool = new pg.Pool({ connectionString: url, max: poolSize });
+    // An idle client that loses its server (a PostgreSQL restart) must not crash the process.
+    this.#pool.on('error', () => undefined);
+    this.#conn = connOf(this.#pool);
+  }
+
+  all(sql: string, params?: readonly SqlValue[]): Promise<Row[]> {
+    return this.#conn.all(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlValue[]): Promise<number> {
+    return this.#conn.run(sql, params);
+  }
+
+  async transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(connOf(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async notify(conn: SqlConn, lbIds: readonly string[]): Promise<void> {
+    // NOTIFY inside the transaction is delivered at commit and dropped on rollback.
+    for (const id of new Set(lbIds)) await conn.run(`SELECT pg_notify('${CHANNEL}', ?)`, [id]);
+  }
+
+  async subscribe(listener: (lbId: string) => void): Promise<() => Promise<void>> {
+    let client: pg.Client | undefined;
+    let closed = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: this.#url });
+      c.on('notification', (msg) => {
+        if (msg.channel === CHANNEL && msg.payload) listener(msg.payload);
+      });
+      c.on('error', () => {
+        // The server went away: reconnect, and announce '*' so the subscriber resyncs everything.
+        if (closed) return;
+        c.end().catch(() => undefined);
+        retry = setTimeout(() => void connect().then(() => listener('*'), schedule), 200);
+      });
+      await c.connect();
+      await c.query(`LISTEN ${CHANNEL}`);
+      client = c;
+    };
+    const schedule = (): void => {
+      if (!closed) retry = setTimeout(() => void connect().then(() => listener('*'), schedule), 500);
+    };
+    await connect();
+    return async () => {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
+  }
+
+  async lockMigrations(conn: SqlConn): Promise<void> {
+    await conn.all('SELECT pg_advisory_xact_lock(4242001)');
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,38 @@
+/** @module store/migrate — numbered migrations, run on start under a lock, each in its own transaction. */
+import type { SqlDialect } from './sql.js';
+import { migration0001 } from './migrations/0001-initial.js';
+
+/** One schema step. Statements must be valid in both SQLite and PostgreSQL. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+/** Every migration, in order. */
+export const MIGRATIONS: readonly Migration[] = [migration0001];
+
+/** Applies the migrations the database lacks; safe to run from several processes at once. */
+export async function migrate(db: SqlDialect, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  // Under the lock: two processes creating the table at once would otherwise race in PostgreSQL.
+  await db.transaction(async (conn) => {
+    await db.lockMigrations(conn);
+    await conn.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+      applied_at TEXT NOT NULL)`);
+  });
+  const applied: number[] = [];
+  for (const m of migrations) {
+    const done = await db.transaction(async (conn) => {
+      await db.lockMigrations(conn);
+      const rows = await conn.all('SELECT version FROM schema_migrations WHERE version = ?', [m.version]);
+      if (rows.length > 0) return false;
+      for (const st of m.statements) await conn.run(st);
+      await conn.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        m.version, m.name, new Date().toISOString(),
+      ]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}

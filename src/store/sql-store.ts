@@ -1,0 +1,441 @@
+/**
+ * @module store/sql-store — the Store over SQL, shared by both dialects. Generic row mapping
+ * comes from tables.ts; everything dialect-specific sits behind SqlDialect.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { nowTimestamp } from '../domain/time.js';
+import { VIP_PORT_OWNER, type LoadBalancer, type LoadBalancerGraph, type Port, type Stats, type Subnet } from '../domain/model.js';
+import type { ProvisioningStatus } from '../domain/status.js';
+import { migrate } from './migrate.js';
+import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
+import type { ApplyOutcome, ListQuery, OperatingUpdate, Reader, Store, Tx } from './store.js';
+import { TABLES, type ColumnKind, type StoredByKind, type StoredKind } from './tables.js';
+
+/** Child tables of a load balancer, in the order rows must be removed. */
+const CHILD_KINDS = ['healthmonitor', 'member', 'pool', 'listener'] as const;
+
+interface Compiled {
+  table: string;
+  select: string;
+  fields: [field: string, column: string, kind: ColumnKind][];
+  byField: Map<string, [column: string, kind: ColumnKind]>;
+}
+
+const compiled = new Map<StoredKind, Compiled>();
+for (const kind of Object.keys(TABLES) as StoredKind[]) {
+  const spec = TABLES[kind];
+  const fields = Object.entries(spec.columns).map(([f, c]) => [f, c![0], c![1]] as [string, string, ColumnKind]);
+  compiled.set(kind, {
+    table: spec.table,
+    select: `SELECT ${fields.map(([, c]) => c).join(', ')} FROM ${spec.table}`,
+    fields,
+    byField: new Map(fields.map(([f, c, k]) => [f, [c, k]])),
+  });
+}
+
+function spec(kind: StoredKind): Compiled {
+  return compiled.get(kind)!;
+}
+
+function encode(kind: ColumnKind, v: unknown): SqlValue {
+  if (v === undefined || v === null) return null;
+  switch (kind) {
+    case 'bool': return v ? 1 : 0;
+    case 'json': return JSON.stringify(v);
+    case 'int': return Number(v);
+    default: return String(v);
+  }
+}
+
+function decodeRow<T>(c: Compiled, row: Row): T {
+  const out: Record<string, unknown> = {};
+  for (const [f, col, kind] of c.fields) {
+    const v = row[col];
+    if (v === null || v === undefined) out[f] = null;
+    else if (kind === 'bool') out[f] = v === true || v === 1 || v === '1';
+    else if (kind === 'json') out[f] = JSON.parse(String(v));
+    else if (kind === 'int') out[f] = Number(v);
+    else out[f] = v;
+  }
+  return out as T;
+}
+
+function sortDefault(kind: ColumnKind): SqlValue {
+  return kind === 'int' || kind === 'bool' ? 0 : '';
+}
+
+/** Reads shared by the store and its transactions. */
+class SqlReader implements Reader {
+  constructor(protected readonly conn: SqlConn) {}
+
+  async get<K extends StoredKind>(kind: K, id: string): Promise<StoredByKind[K] | undefined> {
+    const c = spec(kind);
+    const rows = await this.conn.all(`${c.select} WHERE id = ?`, [id]);
+    return rows[0] ? decodeRow<StoredByKind[K]>(c, rows[0]) : undefined;
+  }
+
+  hasField(kind: StoredKind, field: string): boolean {
+    return spec(kind).byField.has(field);
+  }
+
+  async list<K extends StoredKind>(kind: K, q: ListQuery = {}): Promise<StoredByKind[K][]> {
+    const c = spec(kind);
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    for (const [field, values] of Object.entries(q.filters ?? {})) {
+      const col = c.byField.get(field);
+      if (!col) throw new FulcrumError('VALIDATION', `Invalid filter argument: ${field}`, { field });
+      const nonNull = values.filter((v) => v !== null);
+      const parts: string[] = [];
+      if (nonNull.length > 0) {
+        parts.push(`${col[0]} IN (${nonNull.map(() => '?').join(', ')})`);
+        params.push(...nonNull.map((v) => encode(col[1], v)));
+      }
+      if (nonNull.length < values.length) parts.push(`${col[0]} IS NULL`);
+      if (parts.length > 0) where.push(`(${parts.join(' OR ')})`);
+    }
+    const t = q.tags ?? {};
+    const tagIn = (tags: readonly string[]): string => {
+      params.push(...tags);
+      return `SELECT 1 FROM tags WHERE tags.resource_id = ${c.table}.id AND tags.tag IN (${tags.map(() => '?').join(', ')})`;
+    };
+    for (const tag of t.all ?? []) where.push(`EXISTS (${tagIn([tag])})`);
+    if (t.any?.length) where.push(`EXISTS (${tagIn(t.any)})`);
+    if (t.notAll?.length) {
+      where.push(`NOT (${t.notAll.map((tag) => `EXISTS (${tagIn([tag])})`).join(' AND ')})`);
+    }
+    if (t.notAny?.length) where.push(`NOT EXISTS (${tagIn(t.notAny)})`);
+
+    const sort = [...(q.sort ?? [])];
+    for (const key of ['createdAt', 'id']) {
+      if (c.byField.has(key) && !sort.some((s) => s.key === key)) sort.push({ key, dir: 'asc' });
+    }
+    const keys = sort.map(({ key, dir }) => {
+      const col = c.byField.get(key);
+      if (!col || col[1] === 'json') throw new FulcrumError('INVALID_SORT_KEY', `Supplied sort key '${key}' is not valid.`);
+      const effective = q.pageReverse ? (dir === 'asc' ? 'desc' : 'asc') : dir;
+      return { expr: `COALESCE(${col[0]}, ${col[1] === 'int' || col[1] === 'bool' ? '0' : "''"})`, field: key, dir: effective, kind: col[1] };
+    });
+    if (q.marker !== undefined) {
+      const marker = await this.get(kind, q.marker);
+      if (!marker) throw new FulcrumError('VALIDATION', `Invalid marker: ${q.marker}`, { field: 'marker' });
+      const values = keys.map((k) => {
+        const v = (marker as unknown as Record<string, unknown>)[k.field];
+        return v === null || v === undefined ? sortDefault(k.kind) : encode(k.kind, v);
+      });
+      const ors: string[] = [];
+      keys.forEach((k, i) => {
+        const ands = keys.slice(0, i).map((p, j) => {
+          params.push(values[j]!);
+          return `${p.expr} = ?`;
+        });
+        params.push(values[i]!);
+        ands.push(`${k.expr} ${k.dir === 'asc' ? '>' : '<'} ?`);
+        ors.push(`(${ands.join(' AND ')})`);
+      });
+      where.push(`(${ors.join(' OR ')})`);
+    }
+    let sql = c.select;
+    if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+    sql += ` ORDER BY ${keys.map((k) => `${k.expr} ${k.dir.toUpperCase()}`).join(', ')}`;
+    if (q.limit !== undefined && q.limit !== null) {
+      sql += ' LIMIT ?';
+      params.push(q.limit);
+    }
+    const rows = (await this.conn.all(sql, params)).map((r) => decodeRow<StoredByKind[K]>(c, r));
+    return q.pageReverse ? rows.reverse() : rows;
+  }
+
+  async idsBy(kind: StoredKind, field: string, parentIds: readonly string[]): Promise<Map<string, string[]>> {
+    const c = spec(kind);
+    const col = c.byField.get(field);
+    if (!col) throw new Error(`${kind} has no field ${field}`);
+    const out = new Map<string, string[]>(parentIds.map((id) => [id, []]));
+    for (let i = 0; i < parentIds.length; i += 500) {
+      const chunk = parentIds.slice(i, i + 500);
+      const rows = await this.conn.all(
+        `SELECT id, ${col[0]} AS parent FROM ${c.table} WHERE ${col[0]} IN (${chunk.map(() => '?').join(', ')})
+         ORDER BY created_at, id`,
+        chunk,
+      );
+      for (const r of rows) out.get(String(r.parent))?.push(String(r.id));
+    }
+    return out;
+  }
+
+  async allocatedAddresses(subnetId: string): Promise<Set<string>> {
+    const rows = await this.conn.all('SELECT ip_address FROM ip_allocations WHERE subnet_id = ?', [subnetId]);
+    return new Set(rows.map((r) => String(r.ip_address)));
+  }
+}
+
+class SqlTx extends SqlReader implements Tx {
+  readonly changed = new Set<string>();
+
+  constructor(conn: SqlConn, private readonly dialect: SqlDialect) {
+    super(conn);
+  }
+
+  async lockLoadBalancer(id: string): Promise<LoadBalancer | undefined> {
+    const c = spec('loadbalancer');
+    const rows = await this.conn.all(`${c.select} WHERE id = ?${this.dialect.forUpdate}`, [id]);
+    return rows[0] ? decodeRow<LoadBalancer>(c, rows[0]) : undefined;
+  }
+
+  async insert<K extends StoredKind>(kind: K, obj: StoredByKind[K]): Promise<void> {
+    const c = spec(kind);
+    const record = obj as unknown as Record<string, unknown>;
+    const present = c.fields.filter(([f]) => record[f] !== undefined);
+    await this.conn.run(
+      `INSERT INTO ${c.table} (${present.map(([, col]) => col).join(', ')}) VALUES (${present.map(() => '?').join(', ')})`,
+      present.map(([f, , k]) => encode(k, record[f])),
+    );
+    const tags = record.tags;
+    if (Array.isArray(tags)) await this.#writeTags(String(record.id), tags as string[]);
+  }
+
+  async update<K extends StoredKind>(kind: K, id: string, patch: Partial<StoredByKind[K]>): Promise<void> {
+    const c = spec(kind);
+    const record = { ...(patch as Record<string, unknown>) };
+    if (c.byField.has('updatedAt') && record.updatedAt === undefined) record.updatedAt = nowTimestamp();
+    const present = c.fields.filter(([f]) => f !== 'id' && record[f] !== undefined);
+    if (present.length === 0) return;
+    await this.conn.run(
+      `UPDATE ${c.table} SET ${present.map(([, col]) => `${col} = ?`).join(', ')} WHERE id = ?`,
+      [...present.map(([f, , k]) => encode(k, record[f])), id],
+    );
+    if (Array.isArray(record.tags)) await this.#writeTags(id, record.tags as string[]);
+  }
+
+  async remove(kind: StoredKind, id: string): Promise<void> {
+    await this.conn.run('DELETE FROM tags WHERE resource_id = ?', [id]);
+    await this.conn.run(`DELETE FROM ${spec(kind).table} WHERE id = ?`, [id]);
+  }
+
+  async #writeTags(id: string, tags: readonly string[]): Promise<void> {
+    await this.conn.run('DELETE FROM tags WHERE resource_id = ?', [id]);
+    for (const tag of new Set(tags)) await this.conn.run('INSERT INTO tags (resource_id, tag) VALUES (?, ?)', [id, tag]);
+  }
+
+  async beginChange(
+    lbId: string,
+    lbStatus: ProvisioningStatus,
+    objects: readonly { kind: StoredKind; id: string; status: ProvisioningStatus }[],
+  ): Promise<number> {
+    const ts = nowTimestamp();
+    const rows = await this.conn.all(
+      `UPDATE load_balancers SET generation = generation + 1, provisioning_status = ?, updated_at = ?,
+       pending_generation = generation + 1 WHERE id = ? RETURNING generation`,
+      [lbStatus, ts, lbId],
+    );
+    const generation = Number(rows[0]?.generation);
+    for (const o of objects) {
+      await this.conn.run(
+        `UPDATE ${spec(o.kind).table} SET provisioning_status = ?, pending_generation = ?, updated_at = ? WHERE id = ?`,
+        [o.status, generation, ts, o.id],
+      );
+    }
+    this.changed.add(lbId);
+    return generation;
+  }
+
+  async allocateAddress(subnetId: string, address: string, portId: string): Promise<void> {
+    await this.conn.run('INSERT INTO ip_allocations (subnet_id, ip_address, port_id) VALUES (?, ?, ?)', [
+      subnetId, address, portId,
+    ]);
+  }
+
+  async releaseAddresses(portId: string): Promise<void> {
+    await this.conn.run('DELETE FROM ip_allocations WHERE port_id = ?', [portId]);
+  }
+}
+
+
+/** The Store over one SQL dialect. */
+export class SqlStore extends SqlReader implements Store {
+  private constructor(private readonly db: SqlDialect) {
+    super(db);
+  }
+
+  /** Opens the store and brings its schema up to date. */
+  static async open(db: SqlDialect): Promise<SqlStore> {
+    await migrate(db);
+    return new SqlStore(db);
+  }
+
+  get dialect(): 'sqlite' | 'postgres' {
+    return this.db.name;
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (conn) => {
+      const tx = new SqlTx(conn, this.db);
+      const result = await fn(tx);
+      if (tx.changed.size > 0) await this.db.notify(conn, [...tx.changed]);
+      return result;
+    });
+  }
+
+  async loadGraph(lbId: string): Promise<LoadBalancerGraph | undefined> {
+    const loadBalancer = await this.get('loadbalancer', lbId);
+    if (!loadBalancer) return undefined;
+    const live = { filters: { loadBalancerId: [lbId] } };
+    const notDeleted = <T extends { provisioningStatus: string }>(xs: T[]): T[] =>
+      xs.filter((x) => x.provisioningStatus !== 'PENDING_DELETE');
+    const [listeners, pools, members, healthMonitors] = await Promise.all([
+      this.list('listener', live), this.list('pool', live), this.list('member', live), this.list('healthmonitor', live),
+    ]);
+    const vipPort: Port | null = loadBalancer.vipPortId ? (await this.get('port', loadBalancer.vipPortId)) ?? null : null;
+    const liveMembers = notDeleted(members);
+    const subnetIds = new Set<string>();
+    if (loadBalancer.vipSubnetId) subnetIds.add(loadBalancer.vipSubnetId);
+    for (const m of liveMembers) if (m.subnetId) subnetIds.add(m.subnetId);
+    const subnets = (await Promise.all([...subnetIds].map((id) => this.get('subnet', id)))).filter(
+      (s): s is Subnet => s !== undefined,
+    );
+    return Object.freeze({
+      loadBalancer,
+      listeners: notDeleted(listeners),
+      pools: notDeleted(pools),
+      members: liveMembers,
+      healthMonitors: notDeleted(healthMonitors),
+      vipPort,
+      subnets,
+    });
+  }
+
+  async recordApplied(lbId: string, outcome: ApplyOutcome): Promise<void> {
+    const g = outcome.generation;
+    const ts = nowTimestamp();
+    await this.db.transaction(async (conn) => {
+      const tx = new SqlTx(conn, this.db);
+      const lb = await tx.lockLoadBalancer(lbId);
+      if (!lb) return;
+      const lbRow = (await conn.all('SELECT pending_generation FROM load_balancers WHERE id = ?', [lbId]))[0];
+      const lbPendingGen = Number(lbRow?.pending_generation ?? 0);
+      if (lb.provisioningStatus === 'PENDING_DELETE' && lbPendingGen <= g && outcome.ok) {
+        await this.#removeLoadBalancer(tx, conn, lb);
+        return;
+      }
+      let childrenPending = 0;
+      for (const kind of CHILD_KINDS) {
+        const table = spec(kind).table;
+        const gone = await conn.all(
+          `SELECT id FROM ${table} WHERE load_balancer_id = ? AND provisioning_status = 'PENDING_DELETE' AND pending_generation <= ?`,
+          [lbId, g],
+        );
+        for (const r of gone) {
+          if (outcome.ok) {
+            if (kind === 'listener') await conn.run('DELETE FROM listener_stats WHERE listener_id = ?', [String(r.id)]);
+            if (kind === 'pool') {
+              await conn.run('UPDATE listeners SET default_pool_id = NULL WHERE default_pool_id = ?', [String(r.id)]);
+            }
+            await tx.remove(kind, String(r.id));
+          } else {
+            await conn.run(`UPDATE ${table} SET provisioning_status = 'ERROR', updated_at = ? WHERE id = ?`, [ts, String(r.id)]);
+          }
+        }
+        childrenPending += gone.length;
+        childrenPending += await conn.run(
+          `UPDATE ${table} SET provisioning_status = ?, updated_at = ? WHERE load_balancer_id = ?
+           AND provisioning_status IN ('PENDING_CREATE', 'PENDING_UPDATE') AND pending_generation <= ?`,
+          [outcome.ok ? 'ACTIVE' : 'ERROR', ts, lbId, g],
+        );
+      }
+      let lbStatus: ProvisioningStatus = lb.provisioningStatus;
+      if (lb.provisioningStatus.startsWith('PENDING_') && lbPendingGen <= g) {
+        // As Octavia: a failed child change leaves the load balancer ACTIVE and the child in ERROR.
+        lbStatus = outcome.ok || (lb.provisioningStatus === 'PENDING_UPDATE' && childrenPending > 0) ? 'ACTIVE' : 'ERROR';
+      }
+      await conn.run(
+        `UPDATE load_balancers SET provisioning_status = ?, updated_at = ?,
+         applied_generation = CASE WHEN applied_generation > ? THEN applied_generation ELSE ? END WHERE id = ?`,
+        [lbStatus, lbStatus === lb.provisioningStatus ? lb.updatedAt : ts, g, outcome.ok ? g : lb.appliedGeneration, lbId],
+      );
+      if (outcome.operating) await this.#writeOperating(conn, lbId, outcome.operating);
+    });
+  }
+
+  async #removeLoadBalancer(tx: SqlTx, conn: SqlConn, lb: LoadBalancer): Promise<void> {
+    for (const kind of CHILD_KINDS) {
+      const rows = await conn.all(`SELECT id FROM ${spec(kind).table} WHERE load_balancer_id = ?`, [lb.id]);
+      for (const r of rows) await tx.remove(kind, String(r.id));
+    }
+    await conn.run('DELETE FROM listener_stats WHERE load_balancer_id = ?', [lb.id]);
+    await tx.remove('loadbalancer', lb.id);
+    if (lb.vipPortId) {
+      const port = await tx.get('port', lb.vipPortId);
+      // Only the port Fulcrum made for the VIP goes with the load balancer; a port the user gave stays.
+      if (port && port.deviceOwner === VIP_PORT_OWNER && port.deviceId === lb.id) {
+        await tx.releaseAddresses(port.id);
+        await tx.remove('port', port.id);
+      } else if (port) {
+        await tx.update('port', port.id, { deviceOwner: '', deviceId: '' });
+      }
+    }
+  }
+
+  async recordOperating(lbId: string, statuses: readonly OperatingUpdate[]): Promise<void> {
+    await this.db.transaction((conn) => this.#writeOperating(conn, lbId, statuses));
+  }
+
+  async #writeOperating(conn: SqlConn, lbId: string, statuses: readonly OperatingUpdate[]): Promise<void> {
+    for (const s of statuses) {
+      const where = s.kind === 'loadbalancer' ? 'id = ?' : 'id = ? AND load_balancer_id = ?';
+      const params = s.kind === 'loadbalancer' ? [s.status, s.id] : [s.status, s.id, lbId];
+      await conn.run(`UPDATE ${spec(s.kind).table} SET operating_status = ? WHERE ${where}`, params);
+    }
+  }
+
+  async pendingLoadBalancers(): Promise<string[]> {
+    const rows = await this.db.all(
+      `SELECT id FROM load_balancers WHERE applied_generation < generation
+       OR provisioning_status IN ('PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE') ORDER BY created_at`,
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  async allLoadBalancerIds(): Promise<string[]> {
+    return (await this.db.all('SELECT id FROM load_balancers ORDER BY created_at')).map((r) => String(r.id));
+  }
+
+  async addStats(lbId: string, byListener: ReadonlyMap<string, Stats>): Promise<void> {
+    await this.db.transaction(async (conn) => {
+      for (const [listenerId, s] of byListener) {
+        await conn.run(
+          `INSERT INTO listener_stats (listener_id, load_balancer_id, bytes_in, bytes_out, active_connections,
+             total_connections, request_errors) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (listener_id) DO UPDATE SET bytes_in = listener_stats.bytes_in + excluded.bytes_in,
+             bytes_out = listener_stats.bytes_out + excluded.bytes_out,
+             active_connections = excluded.active_connections,
+             total_connections = listener_stats.total_connections + excluded.total_connections,
+             request_errors = listener_stats.request_errors + excluded.request_errors`,
+          [listenerId, lbId, s.bytesIn, s.bytesOut, s.activeConnections, s.totalConnections, s.requestErrors],
+        );
+      }
+    });
+  }
+
+  async stats(scope: 'listener' | 'loadbalancer', id: string): Promise<Stats> {
+    const col = scope === 'listener' ? 'listener_id' : 'load_balancer_id';
+    const rows = await this.db.all(
+      `SELECT COALESCE(SUM(bytes_in), 0) AS bi, COALESCE(SUM(bytes_out), 0) AS bo,
+         COALESCE(SUM(active_connections), 0) AS ac, COALESCE(SUM(total_connections), 0) AS tc,
+         COALESCE(SUM(request_errors), 0) AS re FROM listener_stats WHERE ${col} = ?`,
+      [id],
+    );
+    const r = rows[0] ?? {};
+    return {
+      bytesIn: Number(r.bi ?? 0), bytesOut: Number(r.bo ?? 0), activeConnections: Number(r.ac ?? 0),
+      totalConnections: Number(r.tc ?? 0), requestErrors: Number(r.re ?? 0),
+    };
+  }
+
+  subscribe(fn: (lbId: string) => void): Promise<() => Promise<void>> {
+    return this.db.subscribe(fn);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

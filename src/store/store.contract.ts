@@ -1,0 +1,253 @@
+/**
+ * @module store/store.contract — the behaviour every Store implementation must have.
+ * Called from sqlite.test.ts and postgres.test.ts with a fresh, empty store each time.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { LoadBalancer, Member, Network, Pool, Subnet } from '../domain/model.js';
+import { newId, type LoadBalancerId, type MemberId, type NetworkId, type PoolId, type SubnetId } from '../domain/ids.js';
+import { isUniqueViolation } from './sql.js';
+import type { Store } from './store.js';
+
+/** Opens a fresh empty store; `close` releases it. */
+export type StoreFactory = () => Promise<{ store: Store; reopen: () => Promise<Store>; close: () => Promise<void> }>;
+
+const PROJECT = 'p1';
+
+export function network(): Network {
+  return {
+    id: newId<'Network'>() as NetworkId, projectId: PROJECT, name: 'net', description: '', adminStateUp: true,
+    shared: false, mtu: 1500, status: 'ACTIVE', tags: [], createdAt: '2026-01-01T00:00:00.000', updatedAt: null,
+  };
+}
+
+export function subnet(networkId: string, cidr = '10.0.0.0/24'): Subnet {
+  return {
+    id: newId<'Subnet'>() as SubnetId, networkId: networkId as NetworkId, projectId: PROJECT, name: 'sub', description: '',
+    ipVersion: 4, cidr, gatewayIp: '10.0.0.1', allocationPools: [{ start: '10.0.0.2', end: '10.0.0.254' }],
+    enableDhcp: true, dnsNameservers: [], hostRoutes: [], tags: [], createdAt: '2026-01-01T00:00:00.000', updatedAt: null,
+  };
+}
+
+export function loadBalancer(over: Partial<LoadBalancer> = {}): LoadBalancer {
+  return {
+    id: newId<'LoadBalancer'>() as LoadBalancerId, projectId: PROJECT, name: 'lb', description: '', adminStateUp: true,
+    provisioningStatus: 'PENDING_CREATE', operatingStatus: 'OFFLINE', tags: [], createdAt: new Date().toISOString().slice(0, 23),
+    updatedAt: null, vipAddress: '10.0.0.5', vipPortId: null, vipSubnetId: null, vipNetworkId: null, vipQosPolicyId: null,
+    provider: 'noop', flavorId: null, availabilityZone: null, generation: 0, appliedGeneration: 0, ...over,
+  };
+}
+
+function pool(lbId: string): Pool {
+  return {
+    id: newId<'Pool'>() as PoolId, loadBalancerId: lbId as LoadBalancerId, projectId: PROJECT, name: 'pool', description: '',
+    adminStateUp: true, provisioningStatus: 'PENDING_CREATE', operatingStatus: 'OFFLINE', tags: [],
+    createdAt: '2026-01-01T00:00:00.000', updatedAt: null, protocol: 'HTTP', lbAlgorithm: 'ROUND_ROBIN',
+    sessionPersistence: { type: 'APP_COOKIE', cookieName: 'sid', persistenceTimeout: null, persistenceGranularity: null },
+    tlsContainerRef: null, caTlsContainerRef: null, crlContainerRef: null, tlsEnabled: false, tlsCiphers: null,
+    tlsVersions: null, alpnProtocols: null,
+  };
+}
+
+function member(p: Pool, address: string): Member {
+  return {
+    id: newId<'Member'>() as MemberId, poolId: p.id, loadBalancerId: p.loadBalancerId, projectId: PROJECT, name: address,
+    description: '', adminStateUp: true, provisioningStatus: 'PENDING_CREATE', operatingStatus: 'NO_MONITOR', tags: [],
+    createdAt: '2026-01-01T00:00:00.000', updatedAt: null, address, protocolPort: 80, weight: 1, backup: false,
+    subnetId: null, monitorAddress: null, monitorPort: null,
+  };
+}
+
+/** Registers the contract tests for one implementation. */
+export function runStoreContract(name: string, factory: StoreFactory): void {
+  const withStore = (title: string, fn: (store: Store, reopen: () => Promise<Store>) => Promise<void>): void => {
+    test(`${name}: ${title}`, async () => {
+      const { store, reopen, close } = await factory();
+      try {
+        await fn(store, reopen);
+      } finally {
+        await close();
+      }
+    });
+  };
+
+  withStore('round-trips every column kind', async (store) => {
+    const lb = loadBalancer({ tags: ['a', 'b'], adminStateUp: false, vipQosPolicyId: null });
+    const p = pool(lb.id);
+    await store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      await tx.insert('pool', p);
+    });
+    assert.deepEqual(await store.get('loadbalancer', lb.id), lb);
+    assert.deepEqual(await store.get('pool', p.id), p);
+    await store.transaction((tx) => tx.update('loadbalancer', lb.id, { name: 'renamed', tags: ['c'] }));
+    const got = await store.get('loadbalancer', lb.id);
+    assert.equal(got?.name, 'renamed');
+    assert.deepEqual(got?.tags, ['c']);
+    assert.notEqual(got?.updatedAt, null);
+  });
+
+  withStore('a failed transaction writes nothing', async (store) => {
+    const lb = loadBalancer();
+    await assert.rejects(store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      throw new Error('boom');
+    }), /boom/);
+    assert.equal(await store.get('loadbalancer', lb.id), undefined);
+  });
+
+  withStore('filters, tags, sorting and markers in both directions', async (store) => {
+    const lbs = ['e', 'a', 'd', 'b', 'c'].map((n, i) => loadBalancer({
+      name: n, tags: i % 2 ? ['odd', 'x'] : ['even'], createdAt: `2026-01-01T00:00:0${i}.000`,
+    }));
+    await store.transaction(async (tx) => { for (const lb of lbs) await tx.insert('loadbalancer', lb); });
+    const names = (xs: LoadBalancer[]): string => xs.map((x) => x.name).join('');
+    assert.equal(names(await store.list('loadbalancer')), 'eadbc', 'default order is created_at, id');
+    assert.equal(names(await store.list('loadbalancer', { sort: [{ key: 'name', dir: 'asc' }] })), 'abcde');
+    assert.equal(names(await store.list('loadbalancer', { sort: [{ key: 'name', dir: 'desc' }], limit: 2 })), 'ed');
+    const b = lbs.find((x) => x.name === 'b')!;
+    assert.equal(names(await store.list('loadbalancer', { sort: [{ key: 'name', dir: 'asc' }], marker: b.id, limit: 2 })), 'cd');
+    assert.equal(names(await store.list('loadbalancer', { sort: [{ key: 'name', dir: 'asc' }], marker: b.id, pageReverse: true })), 'a');
+    assert.equal(names(await store.list('loadbalancer', { filters: { name: ['a', 'c'] } })), 'ac');
+    assert.equal(names(await store.list('loadbalancer', { tags: { all: ['odd', 'x'] } })), 'ab');
+    assert.equal(names(await store.list('loadbalancer', { tags: { any: ['even', 'nope'] } })), 'edc');
+    assert.equal(names(await store.list('loadbalancer', { tags: { notAll: ['odd', 'x'] } })), 'edc');
+    assert.equal(names(await store.list('loadbalancer', { tags: { notAny: ['odd'] } })), 'edc');
+    assert.equal(names(await store.list('loadbalancer', { filters: { adminStateUp: [true] } })), 'eadbc');
+    assert.equal(names(await store.list('loadbalancer', { filters: { vipQosPolicyId: [null] }, limit: 1 })), 'e');
+  });
+
+  withStore('generations: pending objects go ACTIVE only when their generation is applied', async (store) => {
+    const lb = loadBalancer();
+    const p = pool(lb.id);
+    const g1 = await store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      return tx.beginChange(lb.id, 'PENDING_CREATE', []);
+    });
+    assert.equal(g1, 1);
+    assert.deepEqual(await store.pendingLoadBalancers(), [lb.id]);
+    await store.recordApplied(lb.id, { generation: g1, ok: true });
+    assert.equal((await store.get('loadbalancer', lb.id))?.provisioningStatus, 'ACTIVE');
+    assert.deepEqual(await store.pendingLoadBalancers(), []);
+    const g2 = await store.transaction(async (tx) => {
+      await tx.insert('pool', p);
+      return tx.beginChange(lb.id, 'PENDING_UPDATE', [{ kind: 'pool', id: p.id, status: 'PENDING_CREATE' }]);
+    });
+    assert.equal(g2, 2);
+    await store.recordApplied(lb.id, { generation: g1, ok: true });
+    assert.equal((await store.get('pool', p.id))?.provisioningStatus, 'PENDING_CREATE', 'an older apply leaves newer changes pending');
+    await store.recordApplied(lb.id, { generation: g2, ok: true, operating: [{ kind: 'pool', id: p.id, status: 'ONLINE' }] });
+    const after = await store.get('pool', p.id);
+    assert.equal(after?.provisioningStatus, 'ACTIVE');
+    assert.equal(after?.operatingStatus, 'ONLINE');
+    assert.equal((await store.get('loadbalancer', lb.id))?.appliedGeneration, 2);
+    const graph = await store.loadGraph(lb.id);
+    assert.equal(graph?.pools.length, 1);
+  });
+
+  withStore('a failed apply puts the changed objects in ERROR and keeps the load balancer ACTIVE', async (store) => {
+    const lb = loadBalancer({ provisioningStatus: 'ACTIVE' });
+    const p = pool(lb.id);
+    const g = await store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      await tx.insert('pool', p);
+      return tx.beginChange(lb.id, 'PENDING_UPDATE', [{ kind: 'pool', id: p.id, status: 'PENDING_CREATE' }]);
+    });
+    await store.recordApplied(lb.id, { generation: g, ok: false });
+    assert.equal((await store.get('pool', p.id))?.provisioningStatus, 'ERROR');
+    assert.equal((await store.get('loadbalancer', lb.id))?.provisioningStatus, 'ACTIVE');
+  });
+
+  withStore('deletes: PENDING_DELETE rows vanish once applied, with the VIP port Fulcrum made', async (store) => {
+    const net = network();
+    const sub = subnet(net.id);
+    const lb = loadBalancer({ provisioningStatus: 'ACTIVE' });
+    const portId = newId<'Port'>();
+    const p = pool(lb.id);
+    const m = member(p, '10.0.0.9');
+    await store.transaction(async (tx) => {
+      await tx.insert('network', net);
+      await tx.insert('subnet', sub);
+      await tx.insert('port', {
+        id: portId as never, networkId: net.id, projectId: PROJECT, name: '', description: '', adminStateUp: true,
+        macAddress: 'fa:16:3e:00:00:01', fixedIps: [{ subnetId: sub.id, ipAddress: '10.0.0.5' }], deviceOwner: 'Octavia',
+        deviceId: lb.id, status: 'DOWN', tags: [], createdAt: '2026-01-01T00:00:00.000', updatedAt: null,
+      });
+      await tx.allocateAddress(sub.id, '10.0.0.5', portId);
+      await tx.insert('loadbalancer', { ...lb, vipPortId: portId as never });
+      await tx.insert('pool', p);
+      await tx.insert('member', m);
+    });
+    const g = await store.transaction((tx) => tx.beginChange(lb.id, 'PENDING_UPDATE', [{ kind: 'member', id: m.id, status: 'PENDING_DELETE' }]));
+    assert.equal((await store.loadGraph(lb.id))?.members.length, 0, 'the desired graph leaves deleted members out');
+    await store.recordApplied(lb.id, { generation: g, ok: true });
+    assert.equal(await store.get('member', m.id), undefined);
+    const g2 = await store.transaction((tx) => tx.beginChange(lb.id, 'PENDING_DELETE', [{ kind: 'pool', id: p.id, status: 'PENDING_DELETE' }]));
+    await store.recordApplied(lb.id, { generation: g2, ok: true });
+    assert.equal(await store.get('loadbalancer', lb.id), undefined);
+    assert.equal(await store.get('pool', p.id), undefined);
+    assert.equal(await store.get('port', portId), undefined);
+    assert.equal((await store.allocatedAddresses(sub.id)).size, 0);
+  });
+
+  withStore('a duplicate is a unique violation, in either dialect', async (store) => {
+    const lb = loadBalancer();
+    const p = pool(lb.id);
+    await store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      await tx.insert('pool', p);
+      await tx.insert('member', member(p, '10.0.0.7'));
+    });
+    await assert.rejects(
+      store.transaction((tx) => tx.insert('member', member(p, '10.0.0.7'))),
+      (err: unknown) => isUniqueViolation(err),
+    );
+  });
+
+  withStore('concurrent changes to one load balancer are serialised by its lock', async (store) => {
+    const lb = loadBalancer();
+    await store.transaction((tx) => tx.insert('loadbalancer', lb));
+    const change = (): Promise<number> => store.transaction(async (tx) => {
+      await tx.lockLoadBalancer(lb.id);
+      await new Promise((r) => setTimeout(r, 20));
+      return tx.beginChange(lb.id, 'PENDING_UPDATE', []);
+    });
+    const gens = await Promise.all([change(), change(), change()]);
+    assert.deepEqual([...gens].sort(), [1, 2, 3]);
+  });
+
+  withStore('subscribers hear of committed changes, not of rolled-back ones', async (store) => {
+    const heard: string[] = [];
+    const unsubscribe = await store.subscribe((id) => heard.push(id));
+    try {
+      const lb = loadBalancer();
+      const other = loadBalancer();
+      await store.transaction(async (tx) => {
+        await tx.insert('loadbalancer', lb);
+        await tx.insert('loadbalancer', other);
+      });
+      await store.transaction((tx) => tx.beginChange(lb.id, 'PENDING_CREATE', []));
+      await store.transaction(async (tx) => {
+        await tx.beginChange(other.id, 'PENDING_CREATE', []);
+        throw new Error('rollback');
+      }).catch(() => undefined);
+      const deadline = Date.now() + 2000;
+      while (!heard.includes(lb.id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(heard, [lb.id]);
+    } finally {
+      await unsubscribe();
+    }
+  });
+
+  withStore('stats accumulate and survive reopening', async (store, reopen) => {
+    const lb = loadBalancer();
+    await store.transaction((tx) => tx.insert('loadbalancer', lb));
+    const s = { bytesIn: 10, bytesOut: 20, activeConnections: 3, totalConnections: 4, requestErrors: 1 };
+    await store.addStats(lb.id, new Map([['l1', s], ['l2', s]]));
+    await store.addStats(lb.id, new Map([['l1', { ...s, activeConnections: 1 }]]));
+    assert.deepEqual(await store.stats('listener', 'l1'), { bytesIn: 20, bytesOut: 40, activeConnections: 1, totalConnections: 8, requestErrors: 2 });
+    const again = await reopen();
+    assert.deepEqual(await again.stats('loadbalancer', lb.id), { bytesIn: 30, bytesOut: 60, activeConnections: 4, totalConnections: 12, requestErrors: 3 });
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * @module store/store — the Store and Tx interfaces: intent-named operations over the
+ * desired state, statuses and counters. One SQL implementation (sql-store.ts) over two dialects.
+ */
+import type { LoadBalancerGraph, LoadBalancer, Stats } from '../domain/model.js';
+import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
+import type { StoredByKind, StoredKind } from './tables.js';
+
+export type { StoredByKind, StoredKind } from './tables.js';
+
+/** A filter value: a list means "any of". */
+export type FilterValue = string | number | boolean | null;
+
+/** What a list asks for, in domain names. */
+export interface ListQuery {
+  /** Equality filters; several values for one key mean "any of them". */
+  filters?: Readonly<Record<string, readonly FilterValue[]>>;
+  /** Octavia's tag filters: all of `tags`, any of `tagsAny`, not all of `notTags`, none of `notTagsAny`. */
+  tags?: { all?: readonly string[]; any?: readonly string[]; notAll?: readonly string[]; notAny?: readonly string[] };
+  /** Sort keys in order; `createdAt` and `id` ascending are appended when missing (Octavia's default). */
+  sort?: readonly { key: string; dir: 'asc' | 'desc' }[];
+  /** At most this many rows (null: all). */
+  limit?: number | null;
+  /** The id of the last object of the previous page. */
+  marker?: string;
+  /** Walk backwards from the marker (Octavia `page_reverse=True`). */
+  pageReverse?: boolean;
+}
+
+/** Reads available both inside and outside a transaction. */
+export interface Reader {
+  /** One object, or undefined. */
+  get<K extends StoredKind>(kind: K, id: string): Promise<StoredByKind[K] | undefined>;
+  /**
+   * Objects matching the query, sorted and paged.
+   * @throws FulcrumError INVALID_SORT_KEY for a key that is not a field; VALIDATION for an unknown marker.
+   */
+  list<K extends StoredKind>(kind: K, query?: ListQuery): Promise<StoredByKind[K][]>;
+  /** For each parent id, the ids of `kind` objects whose `field` names it (e.g. listeners by loadBalancerId). */
+  idsBy(kind: StoredKind, field: string, parentIds: readonly string[]): Promise<Map<string, string[]>>;
+  /** True when the kind has a domain field of this name (for filter and sort validation). */
+  hasField(kind: StoredKind, field: string): boolean;
+  /** Addresses already allocated on a subnet. */
+  allocatedAddresses(subnetId: string): Promise<Set<string>>;
+}
+
+/** Writes, inside one transaction. */
+export interface Tx extends Reader {
+  /**
+   * Reads the load balancer under a row lock held until commit (Octavia's test-and-set):
+   * concurrent writers to one load balancer are serialised here.
+   */
+  lockLoadBalancer(id: string): Promise<LoadBalancer | undefined>;
+  /** Inserts an object. @throws the dialect's unique violation (see isUniqueViolation) on a duplicate. */
+  insert<K extends StoredKind>(kind: K, obj: StoredByKind[K]): Promise<void>;
+  /** Sets some fields of an object and its `updatedAt`. */
+  update<K extends StoredKind>(kind: K, id: string, patch: Partial<StoredByKind[K]>): Promise<void>;
+  /** Removes an object row (and its tags). */
+  remove(kind: StoredKind, id: string): Promise<void>;
+  /**
+   * Accepts a change to a load balancer: bumps its generation, sets its provisioning status,
+   * and marks each listed object with the status and the new generation. Returns the generation.
+   * The agent hears of it after commit.
+   */
+  beginChange(
+    lbId: string,
+    lbStatus: ProvisioningStatus,
+    objects: readonly { kind: StoredKind; id: string; status: ProvisioningStatus }[],
+  ): Promise<number>;
+  /** Records an address allocation; fails with a unique violation if it is taken. */
+  allocateAddress(subnetId: string, address: string, portId: string): Promise<void>;
+  /** Frees every address of a port. */
+  releaseAddresses(portId: string): Promise<void>;
+}
+
+/** The outcome of one apply by the agent. */
+export interface ApplyOutcome {
+  /** The generation that was applied (or failed). */
+  generation: number;
+  /** True when the data plane now serves this generation. */
+  ok: boolean;
+  /** Operating statuses to record, from HAProxy's stats when known. */
+  operating?: readonly OperatingUpdate[];
+}
+
+/** One object's operating status. */
+export interface OperatingUpdate {
+  kind: StoredKind;
+  id: string;
+  status: OperatingStatus;
+}
+
+/** The store of desired state, statuses and counters. */
+export interface Store extends Reader {
+  /** Runs `fn` in one transaction; changes it began are announced after commit. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** The desired state of one load balancer (objects pending deletion left out), or undefined. */
+  loadGraph(lbId: string): Promise<LoadBalancerGraph | undefined>;
+  /**
+   * Marks what generation `outcome.generation` included as done: PENDING_CREATE/UPDATE → ACTIVE
+   * (or ERROR when !ok), PENDING_DELETE → removed (with the VIP port when the load balancer goes).
+   * Idempotent; objects changed by a later generation are left pending.
+   */
+  recordApplied(lbId: string, outcome: ApplyOutcome): Promise<void>;
+  /** Sets operating statuses of one load balancer's objects. */
+  recordOperating(lbId: string, statuses: readonly OperatingUpdate[]): Promise<void>;
+  /** Ids of load balancers whose applied generation lags or that are pending. */
+  pendingLoadBalancers(): Promise<string[]>;
+  /** Every load balancer id (for the agent's resync). */
+  allLoadBalancerIds(): Promise<string[]>;
+  /** Adds counter deltas (and sets active connections) for listeners. */
+  addStats(lbId: string, byListener: ReadonlyMap<string, Stats>): Promise<void>;
+  /** Stats of one listener, or of a whole load balancer (summed over its listeners). */
+  stats(scope: 'listener' | 'loadbalancer', id: string): Promise<Stats>;
+  /** Calls `fn` with each load balancer id changed by a commit ('*' means "resync everything"). */
+  subscribe(fn: (lbId: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
