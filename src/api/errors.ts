@@ -52,11 +52,14 @@ export function validationToError(errors: readonly AjvError[], body: unknown, ar
   const e = errors[0]!;
   if (e.keyword === 'additionalProperties') {
     const extra = String(e.params.additionalProperty);
-    return new FulcrumError('UNKNOWN_ATTRIBUTE', `Unknown attribute for argument ${argName}: ${extra}`, { field: extra });
+    // wsme names a nested object by its path below the envelope (`load_balancer.loadbalancer.listeners.default_pool`).
+    const below = e.instancePath.split('/').slice(2).filter((p) => p !== '' && !/^\d+$/.test(p));
+    const arg = [argName, ...below].join('.');
+    return new FulcrumError('UNKNOWN_ATTRIBUTE', `Unknown attribute for argument ${arg}: ${extra}`, { field: extra });
   }
   if (e.keyword === 'required') {
     const field = String(e.params.missingProperty);
-    return new FulcrumError('VALIDATION', `Invalid input for field/attribute ${field}. Value: 'Unset'. Mandatory field missing.`, { field });
+    return new FulcrumError('VALIDATION', `Invalid input for field/attribute ${field}. Value: 'None'. Mandatory field missing.`, { field });
   }
   const field = fieldOf(e.instancePath);
   const value = valueAt(body, e.instancePath);
@@ -75,10 +78,13 @@ export function validationToError(errors: readonly AjvError[], body: unknown, ar
     case 'maximum': why = `Value should be lower or equal to ${String(e.params.limit)}`; break;
     case 'maxLength': why = `Value should have a maximum character requirement of ${String(e.params.limit)}`; break;
     case 'minLength': why = `Value should have a minimum character requirement of ${String(e.params.limit)}`; break;
-    case 'pattern': why = 'Value does not match the expected format'; break;
+    case 'maxItems': why = `Value should have no more than ${String(e.params.limit)} items`; break;
+    case 'pattern': why = `Value should match the pattern ${String(e.params.pattern)}`; break;
     case 'type': {
       const t = String(e.params.type);
-      why = t.includes('integer') ? 'Value should be an integer'
+      why = t === 'null' ? 'Value should be null'
+        : t.includes('integer') ? 'Value should be an integer'
+        : t.includes('number') ? 'Value should be a number'
         : t.includes('boolean') ? 'Value should be a boolean'
         : t.includes('array') ? 'Value should be a list'
         : t.includes('object') ? 'Value should be an object'

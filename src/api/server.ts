@@ -8,7 +8,11 @@ import { isIP } from 'node:net';
 import { installAuth } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { familyOf, routeError, sendError } from './errors.js';
+import { healthMonitorRoutes } from './octavia/health-monitors.js';
+import { listenerRoutes } from './octavia/listeners.js';
 import { loadBalancerRoutes } from './octavia/load-balancers.js';
+import { memberRoutes } from './octavia/members.js';
+import { poolRoutes } from './octavia/pools.js';
 import { octaviaExtraRoutes } from './octavia/extra.js';
 import { versionRoutes } from './versions.js';
 import { networkRoutes } from './network/routes.js';
@@ -63,6 +67,10 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   for (const prefix of ['/v2/lbaas', '/v2.0/lbaas']) {
     await app.register(async (scope) => {
       loadBalancerRoutes(scope, deps);
+      listenerRoutes(scope, deps);
+      poolRoutes(scope, deps);
+      memberRoutes(scope, deps);
+      healthMonitorRoutes(scope, deps);
       octaviaExtraRoutes(scope, deps);
     }, { prefix });
   }

@@ -1,21 +1,31 @@
 /**
  * @module service/graph — the fully-populated (single-call) create: listeners → default pools →
- * members and health monitor, inside the load balancer's create transaction.
+ * members and health monitor, inside the load balancer's create transaction (Octavia
+ * `LoadBalancersController._graph_create`). Every object goes through the same build and add
+ * functions as its own route, so the rules live in one place.
  */
-import { validationFailure } from '../domain/errors.js';
+import { FulcrumError, validationFailure } from '../domain/errors.js';
 import type { HealthMonitor, Listener, LoadBalancer, Member, Pool } from '../domain/model.js';
-import type { ProvisioningStatus } from '../domain/status.js';
 import type { StoredKind, Tx } from '../store/store.js';
+import type { ProvisioningStatus } from '../domain/status.js';
 import type { Caller } from './context.js';
+import { addHealthMonitor, buildHealthMonitor, type HealthMonitorFields } from './health-monitors.js';
+import { addListener, buildListener, type ListenerFields } from './listeners.js';
+import { addMember, buildMember, type MemberFields } from './members.js';
+import { addPool, buildPool, type PoolFields } from './pools.js';
 
-/** A listener inside a fully-populated create. */
-export interface GraphListenerCreate {
-  [field: string]: unknown;
+/**
+ * A pool inside a fully-populated create. Only the keys given are present: a pool with nothing
+ * but a name (and `adminStateUp`/`tlsEnabled`) is a reference to a pool defined elsewhere.
+ */
+export interface GraphPoolCreate extends Partial<PoolFields> {
+  members?: MemberFields[];
+  healthMonitor?: HealthMonitorFields;
 }
 
-/** A pool inside a fully-populated create. */
-export interface GraphPoolCreate {
-  [field: string]: unknown;
+/** A listener inside a fully-populated create. */
+export interface GraphListenerCreate extends ListenerFields {
+  defaultPool?: GraphPoolCreate;
 }
 
 /** What the graph create made: the objects for the response, and what the change touched. */
@@ -27,12 +37,76 @@ export interface GraphCreated {
   touched: { kind: StoredKind; id: string; status: ProvisioningStatus }[];
 }
 
-/** Creates the children of a new load balancer in the caller's transaction. */
+/** Keys that do not make a pool a full definition (Octavia counts `len(default_pool) > 3`). */
+const REFERENCE_KEYS = new Set(['name', 'adminStateUp', 'tlsEnabled']);
+const isReference = (p: GraphPoolCreate): boolean => Object.keys(p).every((k) => REFERENCE_KEYS.has(k));
+const pyName = (name: string | undefined): string => name ?? 'None';
+
+/** Creates the children of a new load balancer in the caller's transaction, all PENDING_CREATE. */
 export async function createGraph(
-  _tx: Tx, _caller: Caller, _lb: LoadBalancer, listeners: readonly GraphListenerCreate[], pools: readonly GraphPoolCreate[],
+  tx: Tx, _caller: Caller, lb: LoadBalancer, listenerInputs: readonly GraphListenerCreate[], poolInputs: readonly GraphPoolCreate[],
 ): Promise<GraphCreated> {
-  if (listeners.length > 0 || pools.length > 0) {
-    throw validationFailure('fully-populated load balancer create is not available yet', 'listeners');
+  const out: GraphCreated = { listeners: [], pools: [], members: [], healthMonitors: [], touched: [] };
+  if (listenerInputs.length === 0 && poolInputs.length === 0) return out;
+
+  // Move full default-pool definitions to the pool list; keep references by name.
+  const pools = [...poolInputs];
+  const required = new Set<string>();
+  const listeners = listenerInputs.map(({ defaultPool, ...listener }) => {
+    if (!defaultPool) return { listener, poolName: undefined };
+    if (!defaultPool.name) throw validationFailure('Pools must be named when creating a fully populated loadbalancer.', 'default_pool');
+    if (isReference(defaultPool)) required.add(defaultPool.name);
+    else pools.push(defaultPool);
+    return { listener, poolName: defaultPool.name };
+  });
+  const names = pools.map((p) => p.name);
+  if (new Set(names).size !== names.length) {
+    throw validationFailure('Pool names must be unique when creating a fully populated loadbalancer.', 'pools');
   }
-  return { listeners: [], pools: [], members: [], healthMonitors: [], touched: [] };
+  for (const ref of required) {
+    if (!names.includes(ref)) throw validationFailure(`Pool '${ref}' was referenced but no full definition was found.`, 'default_pool');
+  }
+
+  const poolIds = new Map<string, string>();
+  for (const { members = [], healthMonitor, ...fields } of pools) {
+    for (const attr of ['protocol', 'lbAlgorithm'] as const) {
+      if (fields[attr] === undefined) {
+        const wire = attr === 'protocol' ? 'protocol' : 'lb_algorithm';
+        throw validationFailure(`Pool definition for '${pyName(fields.name)}' missing required attribute: ${wire}`, wire);
+      }
+    }
+    const pool = buildPool(lb, lb.projectId, fields as PoolFields, null);
+    await addPool(tx, pool, null);
+    out.pools.push(pool);
+    if (fields.name !== undefined) poolIds.set(fields.name, pool.id);
+    if (healthMonitor) {
+      const hm = buildHealthMonitor(pool, lb.projectId, healthMonitor);
+      await addHealthMonitor(tx, hm);
+      out.healthMonitors.push(hm);
+    }
+    for (const m of members) {
+      const member = buildMember(pool, lb.projectId, m, healthMonitor !== undefined);
+      await addMember(tx, member);
+      out.members.push(member);
+    }
+  }
+
+  for (const { listener: fields, poolName } of listeners) {
+    let defaultPoolId = fields.defaultPoolId;
+    if (poolName !== undefined) {
+      defaultPoolId = poolIds.get(poolName);
+      if (!defaultPoolId) throw new FulcrumError('VALIDATION', `Missing details for Pool object: ${poolName}`, { field: 'default_pool' });
+    }
+    const listener = buildListener(lb, lb.projectId, { ...fields, ...(defaultPoolId === undefined ? {} : { defaultPoolId }) });
+    await addListener(tx, listener);
+    out.listeners.push(listener);
+  }
+
+  const created = (kind: StoredKind, xs: readonly { id: string }[]) =>
+    xs.map((x) => ({ kind, id: x.id, status: 'PENDING_CREATE' as const }));
+  out.touched = [
+    ...created('listener', out.listeners), ...created('pool', out.pools),
+    ...created('member', out.members), ...created('healthmonitor', out.healthMonitors),
+  ];
+  return out;
 }

@@ -77,3 +77,44 @@ export async function waitFor(app: FastifyInstance, path: string, key: string, w
   }
   throw new Error(`${path} never reached ${want} (last ${last})`);
 }
+
+/** A parsed reply: status and JSON body (null when empty). */
+export interface Reply {
+  status: number;
+  /** Bodies are checked field by field in tests, so they stay untyped. */
+  body: any;
+}
+
+/** Sends a request as the test project and parses the reply. */
+export async function call(app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<Reply> {
+  const r = await app.inject({
+    method, url, headers: { 'x-project-id': PROJECT },
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+  return { status: r.statusCode, body: r.body === '' ? null : r.json() };
+}
+
+/** Creates a load balancer on the test subnet and waits until it is ACTIVE; returns it (wire shape). */
+export async function activeLoadBalancer(t: TestApi, fields: Record<string, unknown> = {}): Promise<Record<string, unknown> & { id: string }> {
+  const r = await call(t.app, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: t.subnetId, ...fields } });
+  if (r.status !== 201) throw new Error(`load balancer create failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return (await waitFor(t.app, `/v2/lbaas/loadbalancers/${r.body.loadbalancer.id}`, 'loadbalancer', 'ACTIVE')) as Record<string, unknown> & { id: string };
+}
+
+/** Waits until the load balancer is ACTIVE again (after a child change). */
+export async function settled(t: TestApi, lbId: string): Promise<void> {
+  await waitFor(t.app, `/v2/lbaas/loadbalancers/${lbId}`, 'loadbalancer', 'ACTIVE');
+}
+
+/**
+ * Puts an object in a provisioning status without announcing a change, so the agent leaves it
+ * there (until its 30 s resync): for "immutable while pending" tests. Returns a function that
+ * restores the old status.
+ */
+export async function holdStatus(
+  store: SqlStore, kind: 'loadbalancer' | 'pool', id: string, status: 'PENDING_UPDATE' | 'PENDING_CREATE' | 'ERROR',
+): Promise<() => Promise<void>> {
+  const before = (await store.get(kind, id))!.provisioningStatus;
+  await store.transaction((tx) => tx.update(kind, id, { provisioningStatus: status }));
+  return () => store.transaction((tx) => tx.update(kind, id, { provisioningStatus: before }));
+}

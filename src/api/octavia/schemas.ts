@@ -3,6 +3,14 @@
  * Octavia's bounds. Ajv runs with no type coercion and no silent removal: an unknown field is a 400.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
+import {
+  COOKIE_NAME_PATTERN, DOMAIN_NAME_PATTERN, EXPECTED_CODES_PATTERN, MAX_HM_RETRIES, MAX_TIMEOUT, MAX_WEIGHT,
+  MIN_CONNECTION_LIMIT, MIN_HM_RETRIES, MIN_TIMEOUT, MIN_WEIGHT, SUPPORTED_HTTP_VERSIONS,
+} from '../../domain/limits.js';
+import {
+  CLIENT_AUTHENTICATION_MODES, HEALTH_MONITOR_TYPES, HTTP_METHODS, LB_ALGORITHMS, LISTENER_PROTOCOLS, PERSISTENCE_TYPES,
+  POOL_PROTOCOLS,
+} from '../../domain/model.js';
 
 /** An optional field that also accepts JSON null (read as "not given" on create). */
 export const Opt = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
@@ -43,3 +51,112 @@ export function loadBalancerPost(listener: TSchema, pool: TSchema) {
 export function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], null> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as { [K in keyof T]?: Exclude<T[K], null> };
 }
+
+/** A string enum whose Ajv error reads "Value should be one of: …" (wsme's `Enum`). */
+export const StrEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
+
+export const Ref = Type.String({ maxLength: 255 });
+/**
+ * Octavia leaves these integers unbounded, but its columns (and ours on PostgreSQL) are 32-bit:
+ * a larger value is a 400 here rather than a database error.
+ */
+const INT32_MAX = 2147483647;
+const Int32 = (min?: number) => Type.Integer({ ...(min === undefined ? {} : { minimum: min }), maximum: INT32_MAX });
+export const Timeout = Type.Integer({ minimum: MIN_TIMEOUT, maximum: MAX_TIMEOUT });
+export const TlsVersions = Type.Array(Type.String({ maxLength: 32 }));
+/** ALPN ids are checked by the service, which names the field with wsme's message. */
+export const AlpnProtocols = Type.Array(Type.String());
+
+/** Listener fields shared by `POST /listeners` and a listener of a fully-populated create. */
+export const listenerFields = {
+  name: Opt(Name), description: Opt(Description), admin_state_up: Type.Optional(Type.Boolean()),
+  protocol: StrEnum(LISTENER_PROTOCOLS), protocol_port: Port,
+  connection_limit: Opt(Int32(MIN_CONNECTION_LIMIT)),
+  default_tls_container_ref: Opt(Ref), sni_container_refs: Opt(Type.Array(Ref)), default_pool_id: Opt(Uuid),
+  /** L7 policies are not implemented yet: only an empty list is accepted. */
+  l7policies: Opt(Type.Array(Type.Unknown(), { maxItems: 0 })),
+  insert_headers: Opt(Type.Record(Type.String(), Type.String({ maxLength: 255 }))),
+  timeout_client_data: Opt(Timeout), timeout_member_connect: Opt(Timeout), timeout_member_data: Opt(Timeout),
+  timeout_tcp_inspect: Opt(Timeout), tags: Opt(Tags),
+  client_ca_tls_container_ref: Opt(Ref), client_authentication: Opt(StrEnum(CLIENT_AUTHENTICATION_MODES)),
+  client_crl_container_ref: Opt(Ref), allowed_cidrs: Opt(Type.Array(Type.String())),
+  tls_ciphers: Opt(Type.String({ maxLength: 2048 })), tls_versions: Opt(TlsVersions), alpn_protocols: Opt(AlpnProtocols),
+};
+
+export const ListenerPut = Type.Object({
+  name: Opt(Name), description: Opt(Description), admin_state_up: Type.Optional(Type.Boolean()),
+  connection_limit: Opt(Int32(MIN_CONNECTION_LIMIT)),
+  default_tls_container_ref: Opt(Ref), sni_container_refs: Opt(Type.Array(Ref)), default_pool_id: Opt(Uuid),
+  insert_headers: Opt(Type.Record(Type.String(), Type.String({ maxLength: 255 }))),
+  timeout_client_data: Opt(Timeout), timeout_member_connect: Opt(Timeout), timeout_member_data: Opt(Timeout),
+  timeout_tcp_inspect: Opt(Timeout), tags: Opt(Tags),
+  client_ca_tls_container_ref: Opt(Ref), client_authentication: Opt(StrEnum(CLIENT_AUTHENTICATION_MODES)),
+  client_crl_container_ref: Opt(Ref), allowed_cidrs: Opt(Type.Array(Type.String())),
+  tls_ciphers: Opt(Type.String({ maxLength: 2048 })), tls_versions: Opt(TlsVersions), alpn_protocols: Opt(AlpnProtocols),
+}, { additionalProperties: false });
+
+const CookieName = Type.String({ maxLength: 255, pattern: COOKIE_NAME_PATTERN });
+
+/** `session_persistence` of a POST (`type` mandatory) and of a PUT (`type` may fall back to the stored one). */
+export const SessionPersistencePost = Type.Object({
+  type: StrEnum(PERSISTENCE_TYPES), cookie_name: Opt(CookieName), persistence_timeout: Opt(Int32()),
+  persistence_granularity: Opt(IpAddress),
+}, { additionalProperties: false });
+export const SessionPersistencePut = Type.Object({
+  type: Type.Optional(StrEnum(PERSISTENCE_TYPES)), cookie_name: Opt(CookieName), persistence_timeout: Opt(Int32()),
+  persistence_granularity: Opt(IpAddress),
+}, { additionalProperties: false });
+
+/** Pool fields shared by `POST /pools` and a pool of a fully-populated create. */
+export const poolFields = {
+  name: Opt(Name), description: Opt(Description), admin_state_up: Type.Optional(Type.Boolean()),
+  protocol: StrEnum(POOL_PROTOCOLS), lb_algorithm: StrEnum(LB_ALGORITHMS),
+  session_persistence: Opt(SessionPersistencePost), tags: Opt(Tags),
+  tls_container_ref: Opt(Ref), ca_tls_container_ref: Opt(Ref), crl_container_ref: Opt(Ref),
+  tls_enabled: Type.Optional(Type.Boolean()), tls_ciphers: Opt(Type.String({ maxLength: 2048 })),
+  tls_versions: Opt(TlsVersions), alpn_protocols: Opt(AlpnProtocols),
+};
+
+export const PoolPut = Type.Object({
+  name: Opt(Name), description: Opt(Description), admin_state_up: Type.Optional(Type.Boolean()),
+  lb_algorithm: Type.Optional(StrEnum(LB_ALGORITHMS)), session_persistence: Opt(SessionPersistencePut), tags: Opt(Tags),
+  tls_container_ref: Opt(Ref), ca_tls_container_ref: Opt(Ref), crl_container_ref: Opt(Ref),
+  tls_enabled: Type.Optional(Type.Boolean()), tls_ciphers: Opt(Type.String({ maxLength: 2048 })),
+  tls_versions: Opt(TlsVersions), alpn_protocols: Opt(AlpnProtocols),
+}, { additionalProperties: false });
+
+const Weight = Type.Integer({ minimum: MIN_WEIGHT, maximum: MAX_WEIGHT });
+
+/** Member fields shared by `POST …/members` and a member of a fully-populated create. */
+export const memberFields = {
+  name: Opt(Name), admin_state_up: Type.Optional(Type.Boolean()), address: IpAddress, protocol_port: Port,
+  weight: Opt(Weight), backup: Opt(Type.Boolean()), subnet_id: Opt(Uuid), monitor_port: Opt(Port),
+  monitor_address: Opt(IpAddress), tags: Opt(Tags),
+};
+
+export const MemberPut = Type.Object({
+  name: Opt(Name), admin_state_up: Type.Optional(Type.Boolean()), weight: Opt(Weight), backup: Opt(Type.Boolean()),
+  monitor_port: Opt(Port), monitor_address: Opt(IpAddress), tags: Opt(Tags),
+}, { additionalProperties: false });
+
+const Retries = Type.Integer({ minimum: MIN_HM_RETRIES, maximum: MAX_HM_RETRIES });
+const ExpectedCodes = Type.String({ pattern: EXPECTED_CODES_PATTERN });
+const HttpVersion = Type.Unsafe<number>({ type: 'number', enum: [...SUPPORTED_HTTP_VERSIONS] });
+const DomainName = Type.String({ minLength: 1, maxLength: 255, pattern: DOMAIN_NAME_PATTERN });
+
+/** Health monitor fields shared by `POST /healthmonitors` and a monitor of a fully-populated create. */
+export const healthMonitorFields = {
+  name: Opt(Name), type: StrEnum(HEALTH_MONITOR_TYPES), delay: Int32(0),
+  timeout: Int32(0), max_retries_down: Opt(Retries), max_retries: Retries,
+  http_method: Opt(StrEnum(HTTP_METHODS)), url_path: Opt(Type.String()), expected_codes: Opt(ExpectedCodes),
+  admin_state_up: Type.Optional(Type.Boolean()), tags: Opt(Tags), http_version: Opt(HttpVersion),
+  domain_name: Opt(DomainName),
+};
+
+export const HealthMonitorPut = Type.Object({
+  name: Opt(Name), delay: Opt(Int32(0)), timeout: Opt(Int32(0)),
+  max_retries_down: Opt(Retries), max_retries: Opt(Retries), http_method: Opt(StrEnum(HTTP_METHODS)),
+  url_path: Opt(Type.String()), expected_codes: Opt(ExpectedCodes), admin_state_up: Type.Optional(Type.Boolean()),
+  tags: Opt(Tags), http_version: Opt(HttpVersion), domain_name: Opt(DomainName),
+}, { additionalProperties: false });
+

@@ -138,3 +138,61 @@ export function healthMonitorToWire({ object: h }: View<HealthMonitor>): Record<
 }
 
 export type { Relations };
+
+/** Request body names → domain names (Octavia `_type_to_model_map`), for each kind's create and update. */
+type InputMap = Readonly<Record<string, string>>;
+const baseInput = { name: 'name', admin_state_up: 'adminStateUp', tags: 'tags', project_id: 'projectId' } as const;
+
+export const LISTENER_INPUT: InputMap = {
+  ...baseInput, description: 'description', loadbalancer_id: 'loadBalancerId', protocol: 'protocol',
+  protocol_port: 'protocolPort', connection_limit: 'connectionLimit', default_pool_id: 'defaultPoolId',
+  default_tls_container_ref: 'defaultTlsContainerRef', sni_container_refs: 'sniContainerRefs',
+  insert_headers: 'insertHeaders', timeout_client_data: 'timeoutClientData',
+  timeout_member_connect: 'timeoutMemberConnect', timeout_member_data: 'timeoutMemberData',
+  timeout_tcp_inspect: 'timeoutTcpInspect', client_ca_tls_container_ref: 'clientCaTlsContainerRef',
+  client_authentication: 'clientAuthentication', client_crl_container_ref: 'clientCrlContainerRef',
+  allowed_cidrs: 'allowedCidrs', tls_ciphers: 'tlsCiphers', tls_versions: 'tlsVersions', alpn_protocols: 'alpnProtocols',
+};
+export const POOL_INPUT: InputMap = {
+  ...baseInput, description: 'description', listener_id: 'listenerId', loadbalancer_id: 'loadBalancerId',
+  protocol: 'protocol', lb_algorithm: 'lbAlgorithm', tls_container_ref: 'tlsContainerRef',
+  ca_tls_container_ref: 'caTlsContainerRef', crl_container_ref: 'crlContainerRef', tls_enabled: 'tlsEnabled',
+  tls_ciphers: 'tlsCiphers', tls_versions: 'tlsVersions', alpn_protocols: 'alpnProtocols',
+};
+const SESSION_PERSISTENCE_INPUT: InputMap = {
+  type: 'type', cookie_name: 'cookieName', persistence_timeout: 'persistenceTimeout',
+  persistence_granularity: 'persistenceGranularity',
+};
+export const MEMBER_INPUT: InputMap = {
+  ...baseInput, address: 'address', protocol_port: 'protocolPort', weight: 'weight', backup: 'backup',
+  subnet_id: 'subnetId', monitor_port: 'monitorPort', monitor_address: 'monitorAddress',
+};
+export const HEALTH_MONITOR_INPUT: InputMap = {
+  ...baseInput, pool_id: 'poolId', type: 'type', delay: 'delay', timeout: 'timeout', max_retries: 'maxRetries',
+  max_retries_down: 'maxRetriesDown', http_method: 'httpMethod', url_path: 'urlPath', expected_codes: 'expectedCodes',
+  http_version: 'httpVersion', domain_name: 'domainName',
+};
+
+/**
+ * A request body in domain names. Absent keys stay absent; with `create`, null means "not given"
+ * (the default applies) and is dropped too, while an update keeps null as "reset to default".
+ */
+export function fromWire(body: object, map: InputMap, create: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [wire, value] of Object.entries(body)) {
+    const domain = map[wire];
+    if (domain !== undefined && value !== undefined && !(create && value === null)) out[domain] = value;
+  }
+  return out;
+}
+
+/** A pool body in domain names, with its session persistence. */
+export function poolFromWire(body: { session_persistence?: object | null }, create: boolean): Record<string, unknown> {
+  const out = fromWire(body, POOL_INPUT, create);
+  const sp = body.session_persistence;
+  if (sp !== undefined && !(create && sp === null)) {
+    out.sessionPersistence = sp === null ? null : fromWire(sp, SESSION_PERSISTENCE_INPUT, create);
+  }
+  return out;
+}
+

@@ -1,0 +1,169 @@
+/**
+ * @module service/members — pool members with Octavia's rules (`octavia/api/v2/controllers/member.py`).
+ * `buildMember` and `addMember` are shared with the fully-populated load balancer create.
+ */
+import { FulcrumError } from '../domain/errors.js';
+import { newId, type MemberId, type SubnetId } from '../domain/ids.js';
+import { DEFAULT_WEIGHT, RESERVED_MEMBER_ADDRESSES } from '../domain/limits.js';
+import type { Member, Pool } from '../domain/model.js';
+import { nowTimestamp } from '../domain/time.js';
+import type { ListQuery, Store, Tx } from '../store/store.js';
+import {
+  childProject, duplicate, given, insertUnique, invalidOption, lockPoolMutable, settingsOf, touchListenersOf,
+} from './children.js';
+import type { Caller } from './context.js';
+import { getVisible, listVisible, notFoundError, viewOf, withRelations, type View } from './objects.js';
+
+/** A member's fields as a create gives them (already shape-checked by the API). */
+export interface MemberFields {
+  name?: string;
+  adminStateUp?: boolean;
+  address: string;
+  protocolPort: number;
+  weight?: number;
+  backup?: boolean;
+  subnetId?: string;
+  monitorPort?: number;
+  monitorAddress?: string;
+  tags?: string[];
+}
+
+/** `POST /pools/{pool_id}/members`. */
+export interface MemberCreate extends MemberFields {
+  projectId?: string;
+}
+
+/** `PUT /pools/{pool_id}/members/{id}`: absent fields stay; null resets (weight 1, backup false). */
+export interface MemberUpdate {
+  name?: string | null;
+  adminStateUp?: boolean;
+  weight?: number | null;
+  backup?: boolean | null;
+  monitorPort?: number | null;
+  monitorAddress?: string | null;
+  tags?: string[] | null;
+}
+
+/** A new member of `pool`, PENDING_CREATE (NO_MONITOR, or OFFLINE when the pool has a monitor). */
+export function buildMember(pool: Pool, projectId: string, input: MemberFields, hasMonitor: boolean): Member {
+  if (RESERVED_MEMBER_ADDRESSES.includes(input.address)) throw invalidOption(input.address, 'member address', 'address');
+  return {
+    id: newId<'Member'>() as MemberId,
+    poolId: pool.id,
+    loadBalancerId: pool.loadBalancerId,
+    projectId,
+    name: input.name ?? '',
+    description: '',
+    adminStateUp: input.adminStateUp ?? true,
+    provisioningStatus: 'PENDING_CREATE',
+    operatingStatus: hasMonitor ? 'OFFLINE' : 'NO_MONITOR',
+    tags: input.tags ?? [],
+    createdAt: nowTimestamp(),
+    updatedAt: null,
+    address: input.address,
+    protocolPort: input.protocolPort,
+    weight: input.weight ?? DEFAULT_WEIGHT,
+    backup: input.backup ?? false,
+    subnetId: (input.subnetId ?? null) as SubnetId | null,
+    monitorAddress: input.monitorAddress ?? null,
+    monitorPort: input.monitorPort ?? null,
+  };
+}
+
+const duplicateMember = (m: Member) =>
+  duplicate(`Another member on this pool is already using ip ${m.address} on protocol_port ${m.protocolPort}`);
+
+/** Inserts a built member: its subnet must exist (Octavia's 404), its address and port be free in the pool (409). */
+export async function addMember(tx: Tx, member: Member): Promise<void> {
+  if (member.subnetId && !(await tx.get('subnet', member.subnetId))) {
+    throw new FulcrumError('NOT_FOUND', `Subnet ${member.subnetId} not found.`, { field: 'subnet_id' });
+  }
+  await insertUnique(tx, 'member', member, () => duplicateMember(member));
+}
+
+/** True when the pool has a health monitor (new members then start OFFLINE, not NO_MONITOR). */
+async function hasMonitor(tx: Tx, poolId: string): Promise<boolean> {
+  return (await tx.list('healthmonitor', { filters: { poolId: [poolId] } })).length > 0;
+}
+
+/** The member `id` of pool `poolId` (404 for a member of another pool, as Octavia). */
+async function memberOf(store: Store | Tx, caller: Caller, poolId: string, id: string): Promise<{ pool: Pool; member: Member }> {
+  const pool = await getVisible(store, caller, 'pool', poolId);
+  const member = await getVisible(store, caller, 'member', id);
+  if (member.poolId !== pool.id) throw notFoundError('member', id);
+  return { pool, member };
+}
+
+/** Adds a member to a pool; the pool and its listeners go PENDING_UPDATE. */
+export async function createMember(store: Store, caller: Caller, poolId: string, input: MemberCreate): Promise<View<Member>> {
+  return store.transaction(async (tx) => {
+    const pool = await getVisible(tx, caller, 'pool', poolId);
+    const lb = await getVisible(tx, caller, 'loadbalancer', pool.loadBalancerId);
+    const member = buildMember(pool, childProject(caller, lb, input.projectId), input, await hasMonitor(tx, pool.id));
+    await lockPoolMutable(tx, pool);
+    await addMember(tx, member);
+    await tx.beginChange(lb.id, 'PENDING_UPDATE', [
+      { kind: 'member', id: member.id, status: 'PENDING_CREATE' },
+      { kind: 'pool', id: pool.id, status: 'PENDING_UPDATE' },
+      ...await touchListenersOf(tx, pool.id),
+    ]);
+    return viewOf(tx, 'member', member);
+  });
+}
+
+/** Shows one member of a pool. */
+export async function getMember(store: Store, caller: Caller, poolId: string, id: string): Promise<View<Member>> {
+  return viewOf(store, 'member', (await memberOf(store, caller, poolId, id)).member);
+}
+
+/** Lists the members of a pool. */
+export async function listMembers(store: Store, caller: Caller, poolId: string, query: ListQuery): Promise<View<Member>[]> {
+  const pool = await getVisible(store, caller, 'pool', poolId);
+  const filters = { ...(query.filters ?? {}), poolId: [pool.id] };
+  return withRelations(store, 'member', await listVisible(store, caller, 'member', { ...query, filters }));
+}
+
+/** The member after a PUT (Octavia `_set_default_on_none`). Pure. */
+export function applyMemberUpdate(cur: Member, patch: MemberUpdate): Member {
+  const p = given(patch);
+  const pick = <T>(v: T | null | undefined, onNull: T, keep: T): T => (v === undefined ? keep : v === null ? onNull : v);
+  return {
+    ...cur,
+    name: pick(p.name, '', cur.name),
+    adminStateUp: p.adminStateUp ?? cur.adminStateUp,
+    weight: pick(p.weight, DEFAULT_WEIGHT, cur.weight),
+    backup: pick(p.backup, false, cur.backup),
+    monitorPort: pick(p.monitorPort, null, cur.monitorPort),
+    monitorAddress: pick(p.monitorAddress, null, cur.monitorAddress),
+    tags: pick(p.tags, [], cur.tags),
+  };
+}
+
+/** Changes a member; it, its pool and the pool's listeners go PENDING_UPDATE. */
+export async function updateMember(store: Store, caller: Caller, poolId: string, id: string, patch: MemberUpdate): Promise<View<Member>> {
+  return store.transaction(async (tx) => {
+    const { pool, member } = await memberOf(tx, caller, poolId, id);
+    const next = applyMemberUpdate(member, patch);
+    await lockPoolMutable(tx, pool);
+    await tx.update('member', id, settingsOf(next));
+    await tx.beginChange(pool.loadBalancerId, 'PENDING_UPDATE', [
+      { kind: 'member', id, status: 'PENDING_UPDATE' },
+      { kind: 'pool', id: pool.id, status: 'PENDING_UPDATE' },
+      ...await touchListenersOf(tx, pool.id),
+    ]);
+    return viewOf(tx, 'member', (await tx.get('member', id))!);
+  });
+}
+
+/** Removes a member (PENDING_DELETE until the data plane drops it). */
+export async function deleteMember(store: Store, caller: Caller, poolId: string, id: string): Promise<void> {
+  await store.transaction(async (tx) => {
+    const { pool } = await memberOf(tx, caller, poolId, id);
+    await lockPoolMutable(tx, pool);
+    await tx.beginChange(pool.loadBalancerId, 'PENDING_UPDATE', [
+      { kind: 'member', id, status: 'PENDING_DELETE' },
+      { kind: 'pool', id: pool.id, status: 'PENDING_UPDATE' },
+      ...await touchListenersOf(tx, pool.id),
+    ]);
+  });
+}
