@@ -100,6 +100,47 @@ export function validationToError(errors: readonly AjvError[], body: unknown, ar
   return new FulcrumError('VALIDATION', `Invalid input for field/attribute ${field}. Value: '${shown(value)}'. ${why}`, { field });
 }
 
+/** Turns the first schema violation into Neutron's wording (neutron-lib validators), naming the field. */
+export function neutronValidationToError(errors: readonly AjvError[], body: unknown): FulcrumError {
+  const e = errors[0]!;
+  const depth = e.instancePath.split('/').length - 1;
+  if (e.keyword === 'additionalProperties') {
+    const extra = String(e.params.additionalProperty);
+    if (depth === 0) return new FulcrumError('VALIDATION', `Unable to find '${extra}' in request body`, { field: extra });
+    return new FulcrumError('UNKNOWN_ATTRIBUTE', `Unrecognized attribute(s) '${extra}'`, { field: extra });
+  }
+  if (e.keyword === 'required') {
+    const field = String(e.params.missingProperty);
+    if (depth === 0) return new FulcrumError('VALIDATION', `Unable to find '${field}' in request body`, { field });
+    return new FulcrumError('VALIDATION', `Failed to parse request. Required attribute '${field}' not specified`, { field });
+  }
+  const field = fieldOf(e.instancePath);
+  const value = valueAt(body, e.instancePath);
+  if (field === '' && e.keyword === 'type') return new FulcrumError('INVALID_JSON', 'Malformed request body');
+  const v = `'${shown(value)}'`;
+  let reason: string;
+  switch (e.keyword) {
+    case 'format':
+      reason = e.params.format === 'uuid' ? `${v} is not a valid UUID` : e.params.format === 'ip' ? `${v} is not a valid IP address` : `${v} is not valid`;
+      break;
+    case 'maxLength': reason = `${v} exceeds maximum length of ${String(e.params.limit)}`; break;
+    case 'minimum': case 'maximum': reason = `${v} is not in range`; break;
+    case 'pattern': reason = `${v} is not a valid ${field === 'mac_address' ? 'MAC address' : 'value'}`; break;
+    case 'maxItems': reason = `too many items (at most ${String(e.params.limit)})`; break;
+    case 'type': {
+      const t = String(e.params.type);
+      reason = t.includes('boolean') ? `${v} cannot be converted to boolean`
+        : t.includes('integer') ? `${v} is not an integer`
+        : t.includes('array') ? `${v} is not a list`
+        : t.includes('object') ? `${v} is not a dictionary`
+        : `${v} is not a valid string`;
+      break;
+    }
+    default: reason = `${v} is not an allowed value`;
+  }
+  return new FulcrumError('VALIDATION', `Invalid input for ${field}. Reason: ${reason}.`, { field });
+}
+
 /** Renders any error in the request's API family and status. */
 export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let fe: FulcrumError;
@@ -108,7 +149,9 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
     const fz = err as FastifyError & { validation?: AjvError[] };
     if (fz.validation && fz.validation.length > 0) {
       const arg = (request.routeOptions.config as { argName?: string } | undefined)?.argName ?? 'body';
-      fe = validationToError(fz.validation, request.body, arg);
+      fe = familyOf(request.url) === 'neutron'
+        ? neutronValidationToError(fz.validation, request.body)
+        : validationToError(fz.validation, request.body, arg);
     } else if (fz.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fz.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
       (fz instanceof SyntaxError && fz.statusCode === 400)) {
       fe = new FulcrumError('INVALID_JSON', 'Request is not in valid JSON format');
