@@ -1,0 +1,77 @@
+/**
+ * @module drivers/interface/hosts — stand-in hosts in namespaces on a network's bridge: the
+ * seed's web servers for demos and tests (`fulcrum host create`), and client namespaces that
+ * send traffic to VIPs with no route off this machine.
+ */
+import { openSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { run, spawnDetached } from '../sys/exec.js';
+import { bridgePorts, ipBatch, killNamespaceProcesses, linkExists, linksIn, netnsExists } from '../sys/ip.js';
+import { bridgeOf, tapOf } from './netns.js';
+
+/** A host: its namespace and one port on a network. */
+export interface HostSpec {
+  /** The namespace name (callers prefix it per run or per demo). */
+  namespace: string;
+  networkId: string;
+  portId: string;
+  macAddress: string;
+  address: string;
+  prefixLength: number;
+  /** Default route; leave it out for a client that must not reach anything beyond its subnet. */
+  gateway?: string;
+}
+
+/** Creates the namespace, its port on the network's bridge, address and route. Idempotent. */
+export async function createHost(h: HostSpec): Promise<void> {
+  const bridge = bridgeOf(h.networkId);
+  const tap = tapOf(h.portId);
+  const root: string[] = [];
+  if (!netnsExists(h.namespace)) root.push(`netns add ${h.namespace}`);
+  if (!linkExists(bridge)) root.push(`link add ${bridge} type bridge`, `link set ${bridge} up`);
+  if (!linkExists(tap)) root.push(`link add ${tap} type veth peer name ${tap} netns ${h.namespace}`);
+  root.push(`link set ${tap} master ${bridge} up`);
+  await ipBatch(root);
+  const links = await linksIn(h.namespace);
+  const has = links.find((l) => l.name === tap)?.addresses.some((a) => a.address === h.address);
+  await ipBatch([
+    'link set lo up',
+    `link set ${tap} address ${h.macAddress} up`,
+    ...(has ? [] : [`addr add ${h.address}/${h.prefixLength} dev ${tap}${h.address.includes(':') ? ' nodad' : ''}`]),
+    ...(h.gateway ? [`route replace default via ${h.gateway} dev ${tap}`] : []),
+  ], h.namespace);
+}
+
+/** Starts the HTTP responder in a host's namespace; returns its PID. */
+export async function serveHttp(namespace: string, address: string, port: number, text: string, logFile = '/dev/null'): Promise<number> {
+  if (!/^[\w .:-]{1,64}$/.test(text)) throw new Error(`serveHttp: text must be printable words (got ${JSON.stringify(text)})`);
+  const script = fileURLToPath(new URL('./http-responder.js', import.meta.url));
+  const fd = openSync(logFile, 'a');
+  try {
+    return await spawnDetached(['ip', 'netns', 'exec', namespace, process.execPath, script, address, String(port), text], { stdoutFile: fd });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Stops the host's processes, removes its links and namespace, and its bridge when nothing else uses it. Idempotent. */
+export async function deleteHost(namespace: string): Promise<void> {
+  if (!netnsExists(namespace)) return;
+  await killNamespaceProcesses(namespace);
+  const taps = (await linksIn(namespace)).map((l) => l.name).filter((n) => n.startsWith('tap'));
+  const bridges = new Set<string>();
+  for (const tap of taps) {
+    const { stdout } = await run(['ip', '-j', 'link', 'show', 'dev', tap], { allowFailure: true });
+    const master = (JSON.parse(stdout || '[]') as { master?: string }[])[0]?.master;
+    if (master) bridges.add(master);
+  }
+  await ipBatch(taps.map((t) => `link del ${t}`), namespace);
+  await ipBatch([`netns del ${namespace}`]);
+  await ipBatch([...bridges].filter((b) => b.startsWith('brq') && linkExists(b) && bridgePorts(b).length === 0).map((b) => `link del ${b}`));
+}
+
+/** Fetches a URL from inside a namespace with curl; returns the body, or throws with curl's error. */
+export async function curlFrom(namespace: string, url: string, timeoutS = 2): Promise<string> {
+  const { stdout } = await run(['ip', 'netns', 'exec', namespace, 'curl', '-sS', '--max-time', String(timeoutS), url], { timeoutMs: (timeoutS + 3) * 1000 });
+  return stdout;
+}

@@ -1,0 +1,71 @@
+/**
+ * @module drivers/interface/interface-driver — how a load balancer's ports reach their networks
+ * (Octavia `network/base.py`). `netns` is the reference; `host` is the unprivileged twin.
+ */
+import type { LoadBalancerGraph, Port, Subnet } from '../../domain/model.js';
+import { parseCidr } from '../../domain/ipam.js';
+
+/** One address of a port, with its subnet's prefix. */
+export interface PlugAddress {
+  address: string;
+  prefixLength: number;
+}
+
+/** One port to plug into a load balancer's network context. */
+export interface PortPlug {
+  portId: string;
+  networkId: string;
+  macAddress: string;
+  mtu: number;
+  addresses: readonly PlugAddress[];
+  /** Default gateways (one per IP version at most): only the VIP port has them. */
+  gateways: readonly string[];
+  /** Extra routes from the subnets' host_routes. */
+  routes: readonly { destination: string; nexthop: string }[];
+}
+
+/** Where a load balancer's processes run and what they bind. */
+export interface PlugResult {
+  /** Argv prefix that runs a command inside the load balancer's network context (empty: the host's). */
+  wrap: readonly string[];
+  /** The address HAProxy binds for the VIP (the VIP itself, or a stand-in for unprivileged runs). */
+  bindAddress: string;
+}
+
+/** A way to give load balancers their ports. */
+export interface InterfaceDriver {
+  readonly name: string;
+  /**
+   * Makes the load balancer's network context hold exactly these ports, addresses and routes.
+   * Idempotent: plugging the same ports twice changes nothing; ports no longer listed are removed.
+   * The first port is the VIP port.
+   * @throws FulcrumError DRIVER_FAILED (retryable) when the kernel refuses a step.
+   */
+  plug(lbId: string, ports: readonly PortPlug[]): Promise<PlugResult>;
+  /** Removes the load balancer's network context and whatever it alone used. Idempotent. */
+  unplug(lbId: string): Promise<void>;
+  /** Ids of the load balancers that have something plugged on this host. */
+  plugged(): Promise<string[]>;
+}
+
+/** The ports a graph needs, VIP port first: the VIP port, then the other ports the load balancer owns. */
+export function portsToPlug(graph: LoadBalancerGraph, extraPorts: readonly Port[] = [], mtuOf: (networkId: string) => number = () => 1500): PortPlug[] {
+  const subnets = new Map<string, Subnet>(graph.subnets.map((s) => [s.id, s]));
+  const toPlug = (port: Port, isVip: boolean): PortPlug => {
+    const addresses: PlugAddress[] = [];
+    const gateways: string[] = [];
+    const routes: { destination: string; nexthop: string }[] = [];
+    for (const f of port.fixedIps) {
+      const s = subnets.get(f.subnetId);
+      if (!s) continue;
+      addresses.push({ address: f.ipAddress, prefixLength: parseCidr(s.cidr).prefixLength });
+      if (isVip && s.gatewayIp) gateways.push(s.gatewayIp);
+      routes.push(...s.hostRoutes);
+    }
+    return { portId: port.id, networkId: port.networkId, macAddress: port.macAddress, mtu: mtuOf(port.networkId), addresses, gateways, routes };
+  };
+  const out: PortPlug[] = [];
+  if (graph.vipPort) out.push(toPlug(graph.vipPort, true));
+  for (const p of extraPorts) if (p.id !== graph.vipPort?.id) out.push(toPlug(p, false));
+  return out;
+}
