@@ -197,7 +197,7 @@ export interface Subnet {
   updatedAt: string | null;
 }
 
-/** The device_owner of a VIP port that Fulcrum allocated for a load balancer (Octavia's value). */
+/** The device_owner of the ports Fulcrum allocates for a load balancer, VIP and member subnets (Octavia's value). */
 export const VIP_PORT_OWNER = 'Octavia';
 
 export interface FixedIp {
@@ -232,7 +232,10 @@ export interface LoadBalancerGraph {
   pools: readonly Pool[];
   members: readonly Member[];
   healthMonitors: readonly HealthMonitor[];
-  /** The VIP port and the subnets the namespace needs a port on (VIP subnet, member subnets). */
+  /** The VIP port. */
   vipPort: Port | null;
+  /** The ports the load balancer owns on its members' subnets (Octavia plugs one per member subnet). */
+  memberPorts: readonly Port[];
+  /** The subnets of those ports and of the members (for prefixes, gateways and routes). */
   subnets: readonly Subnet[];
 }

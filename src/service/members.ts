@@ -5,13 +5,14 @@
 import { FulcrumError } from '../domain/errors.js';
 import { newId, type MemberId, type SubnetId } from '../domain/ids.js';
 import { DEFAULT_WEIGHT, RESERVED_MEMBER_ADDRESSES } from '../domain/limits.js';
-import type { Member, Pool } from '../domain/model.js';
+import { VIP_PORT_OWNER, type Member, type Pool } from '../domain/model.js';
 import { nowTimestamp } from '../domain/time.js';
 import type { ListQuery, Store, Tx } from '../store/store.js';
 import {
   childProject, duplicate, given, insertUnique, invalidOption, lockPoolMutable, settingsOf, touchListenersOf,
 } from './children.js';
 import type { Caller } from './context.js';
+import { createPort } from './ports.js';
 import { getVisible, listVisible, notFoundError, viewOf, withRelations, type View } from './objects.js';
 
 /** A member's fields as a create gives them (already shape-checked by the API). */
@@ -73,10 +74,23 @@ export function buildMember(pool: Pool, projectId: string, input: MemberFields, 
 const duplicateMember = (m: Member) =>
   duplicate(`Another member on this pool is already using ip ${m.address} on protocol_port ${m.protocolPort}`);
 
-/** Inserts a built member: its subnet must exist (Octavia's 404), its address and port be free in the pool (409). */
+/**
+ * Inserts a built member: its subnet must exist (Octavia's 404), its address and port be free in
+ * the pool (409). A member on a subnet the load balancer has no port on gets one, as Octavia plugs
+ * the amphora into each member subnet; the store frees it with the last member that needs it.
+ */
 export async function addMember(tx: Tx, member: Member): Promise<void> {
-  if (member.subnetId && !(await tx.get('subnet', member.subnetId))) {
-    throw new FulcrumError('NOT_FOUND', `Subnet ${member.subnetId} not found.`, { field: 'subnet_id' });
+  if (member.subnetId) {
+    const subnet = await tx.get('subnet', member.subnetId);
+    if (!subnet) throw new FulcrumError('NOT_FOUND', `Subnet ${member.subnetId} not found.`, { field: 'subnet_id' });
+    const owned = await tx.list('port', { filters: { deviceId: [member.loadBalancerId], deviceOwner: [VIP_PORT_OWNER] }, limit: null });
+    if (!owned.some((p) => p.fixedIps.some((f) => f.subnetId === subnet.id))) {
+      const lb = (await tx.get('loadbalancer', member.loadBalancerId))!;
+      await createPort(tx, {
+        networkId: subnet.networkId, projectId: lb.projectId, name: `octavia-lb-member-${lb.id}`,
+        fixedIps: [{ subnetId: subnet.id }], deviceOwner: VIP_PORT_OWNER, deviceId: lb.id,
+      });
+    }
   }
   await insertUnique(tx, 'member', member, () => duplicateMember(member));
 }

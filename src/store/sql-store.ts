@@ -290,6 +290,9 @@ export class SqlStore extends SqlReader implements Store {
     const subnetIds = new Set<string>();
     if (loadBalancer.vipSubnetId) subnetIds.add(loadBalancer.vipSubnetId);
     for (const m of liveMembers) if (m.subnetId) subnetIds.add(m.subnetId);
+    const owned = await this.list('port', { filters: { deviceId: [lbId], deviceOwner: [VIP_PORT_OWNER] }, limit: null });
+    const memberPorts = owned.filter((p) => p.id !== loadBalancer.vipPortId);
+    for (const p of memberPorts) for (const f of p.fixedIps) subnetIds.add(f.subnetId);
     const subnets = (await Promise.all([...subnetIds].map((id) => this.get('subnet', id)))).filter(
       (s): s is Subnet => s !== undefined,
     );
@@ -300,6 +303,7 @@ export class SqlStore extends SqlReader implements Store {
       members: liveMembers,
       healthMonitors: notDeleted(healthMonitors),
       vipPort,
+      memberPorts,
       subnets,
     });
   }
@@ -342,6 +346,7 @@ export class SqlStore extends SqlReader implements Store {
           [outcome.ok ? 'ACTIVE' : 'ERROR', ts, lbId, g],
         );
       }
+      if (outcome.ok) await this.#pruneMemberPorts(tx, conn, lb);
       let lbStatus: ProvisioningStatus = lb.provisioningStatus;
       if (lb.provisioningStatus.startsWith('PENDING_') && lbPendingGen <= g) {
         // As Octavia: a failed child change leaves the load balancer ACTIVE and the child in ERROR.
@@ -356,7 +361,26 @@ export class SqlStore extends SqlReader implements Store {
     });
   }
 
+  /** Frees the member-subnet ports no member of the load balancer uses any more. */
+  async #pruneMemberPorts(tx: SqlTx, conn: SqlConn, lb: LoadBalancer): Promise<void> {
+    const owned = await tx.list('port', { filters: { deviceId: [lb.id], deviceOwner: [VIP_PORT_OWNER] }, limit: null });
+    const memberPorts = owned.filter((p) => p.id !== lb.vipPortId);
+    if (memberPorts.length === 0) return;
+    const used = new Set((await conn.all('SELECT DISTINCT subnet_id FROM members WHERE load_balancer_id = ? AND subnet_id IS NOT NULL', [lb.id]))
+      .map((r) => String(r.subnet_id)));
+    for (const p of memberPorts) {
+      if (p.fixedIps.some((f) => used.has(f.subnetId))) continue;
+      await tx.releaseAddresses(p.id);
+      await tx.remove('port', p.id);
+    }
+  }
+
   async #removeLoadBalancer(tx: SqlTx, conn: SqlConn, lb: LoadBalancer): Promise<void> {
+    for (const p of await tx.list('port', { filters: { deviceId: [lb.id], deviceOwner: [VIP_PORT_OWNER] }, limit: null })) {
+      if (p.id === lb.vipPortId) continue;
+      await tx.releaseAddresses(p.id);
+      await tx.remove('port', p.id);
+    }
     for (const kind of CHILD_KINDS) {
       const rows = await conn.all(`SELECT id FROM ${spec(kind).table} WHERE load_balancer_id = ?`, [lb.id]);
       for (const r of rows) await tx.remove(kind, String(r.id));

@@ -145,3 +145,31 @@ test('a member is only found under its own pool; members of a monitored pool sta
     { id: m.id, name: '', operating_status: 'ONLINE', provisioning_status: 'ACTIVE', address: '2001:db8::5', protocol_port: 80 },
   ]);
 });
+
+test('a member on another subnet gives the load balancer a port there (as Octavia plugs the amphora), freed with the last such member', async () => {
+  const { lbId, poolId } = await poolOn('m-subnet');
+  const net = (await call(t.app, 'POST', '/v2.0/networks', { network: { name: 'webserver' } })).body.network.id;
+  const subnet = (await call(t.app, 'POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '10.93.48.0/24' } })).body.subnet.id;
+  // The web servers' own ports (their VMs') hold .2 and .3.
+  for (let i = 0; i < 2; i++) await call(t.app, 'POST', '/v2.0/ports', { port: { network_id: net, device_owner: 'compute:nova' } });
+  const base = `/v2/lbaas/pools/${poolId}/members`;
+  const a = await call(t.app, 'POST', base, { member: { address: '10.93.48.2', protocol_port: 80, subnet_id: subnet } });
+  await settled(t, lbId);
+  const b = await call(t.app, 'POST', base, { member: { address: '10.93.48.3', protocol_port: 80, subnet_id: subnet } });
+  await settled(t, lbId);
+  const ports = async () => (await call(t.app, 'GET', `/v2.0/ports?device_id=${lbId}&network_id=${net}`)).body.ports;
+  const [port] = await ports();
+  assert.equal((await ports()).length, 1, 'one port per member subnet, whatever the number of members');
+  assert.equal(port.device_owner, 'Octavia');
+  assert.equal(port.fixed_ips[0].subnet_id, subnet);
+  assert.equal(port.fixed_ips[0].ip_address, '10.93.48.4', 'the first free address (.1 is the gateway)');
+  const graph = await t.store.loadGraph(lbId);
+  assert.deepEqual(graph?.memberPorts.map((p) => p.id), [port.id]);
+  assert.ok(graph?.subnets.some((s) => s.id === subnet));
+  await call(t.app, 'DELETE', `${base}/${a.body.member.id}`);
+  await settled(t, lbId);
+  assert.equal((await ports()).length, 1, 'still needed by the other member');
+  await call(t.app, 'DELETE', `${base}/${b.body.member.id}`);
+  await settled(t, lbId);
+  assert.equal((await ports()).length, 0);
+});

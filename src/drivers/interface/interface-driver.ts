@@ -48,8 +48,8 @@ export interface InterfaceDriver {
   plugged(): Promise<string[]>;
 }
 
-/** The ports a graph needs, VIP port first: the VIP port, then the other ports the load balancer owns. */
-export function portsToPlug(graph: LoadBalancerGraph, extraPorts: readonly Port[] = [], mtuOf: (networkId: string) => number = () => 1500): PortPlug[] {
+/** The ports a graph needs, VIP port first, then its ports on member subnets. */
+export function portsToPlug(graph: LoadBalancerGraph, mtuOf: (networkId: string) => number = () => 1500): PortPlug[] {
   const subnets = new Map<string, Subnet>(graph.subnets.map((s) => [s.id, s]));
   const toPlug = (port: Port, isVip: boolean): PortPlug => {
     const addresses: PlugAddress[] = [];
@@ -66,6 +66,6 @@ export function portsToPlug(graph: LoadBalancerGraph, extraPorts: readonly Port[
   };
   const out: PortPlug[] = [];
   if (graph.vipPort) out.push(toPlug(graph.vipPort, true));
-  for (const p of extraPorts) if (p.id !== graph.vipPort?.id) out.push(toPlug(p, false));
+  for (const p of graph.memberPorts) out.push(toPlug(p, false));
   return out;
 }
