@@ -1,6 +1,7 @@
 /** @module store/migrate — numbered migrations, run on start under a lock, each in its own transaction. */
 import type { SqlDialect } from './sql.js';
 import { migration0001 } from './migrations/0001-initial.js';
+import { migration0002 } from './migrations/0002-counter-epochs.js';
 
 /** One schema step. Statements must be valid in both SQLite and PostgreSQL. */
 export interface Migration {
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
 
 /** Applies the migrations the database lacks; safe to run from several processes at once. */
 export async function migrate(db: SqlDialect, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {

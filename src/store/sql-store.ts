@@ -423,18 +423,22 @@ export class SqlStore extends SqlReader implements Store {
     return (await this.db.all('SELECT id FROM load_balancers ORDER BY created_at')).map((r) => String(r.id));
   }
 
-  async addStats(lbId: string, byListener: ReadonlyMap<string, Stats>): Promise<void> {
+  async recordCounters(lbId: string, epoch: string, byListener: ReadonlyMap<string, Stats>): Promise<void> {
+    const grow = (c: string): string => `${c} = listener_stats.${c} + CASE
+      WHEN listener_stats.epoch <> excluded.epoch THEN excluded.raw_${c}
+      WHEN excluded.raw_${c} > listener_stats.raw_${c} THEN excluded.raw_${c} - listener_stats.raw_${c} ELSE 0 END`;
     await this.db.transaction(async (conn) => {
       for (const [listenerId, s] of byListener) {
         await conn.run(
           `INSERT INTO listener_stats (listener_id, load_balancer_id, bytes_in, bytes_out, active_connections,
-             total_connections, request_errors) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (listener_id) DO UPDATE SET bytes_in = listener_stats.bytes_in + excluded.bytes_in,
-             bytes_out = listener_stats.bytes_out + excluded.bytes_out,
-             active_connections = excluded.active_connections,
-             total_connections = listener_stats.total_connections + excluded.total_connections,
-             request_errors = listener_stats.request_errors + excluded.request_errors`,
-          [listenerId, lbId, s.bytesIn, s.bytesOut, s.activeConnections, s.totalConnections, s.requestErrors],
+             total_connections, request_errors, epoch, raw_bytes_in, raw_bytes_out, raw_total_connections, raw_request_errors)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (listener_id) DO UPDATE SET ${['bytes_in', 'bytes_out', 'total_connections', 'request_errors'].map(grow).join(', ')},
+             active_connections = excluded.active_connections, epoch = excluded.epoch,
+             raw_bytes_in = excluded.raw_bytes_in, raw_bytes_out = excluded.raw_bytes_out,
+             raw_total_connections = excluded.raw_total_connections, raw_request_errors = excluded.raw_request_errors`,
+          [listenerId, lbId, s.bytesIn, s.bytesOut, s.activeConnections, s.totalConnections, s.requestErrors,
+            epoch, s.bytesIn, s.bytesOut, s.totalConnections, s.requestErrors],
         );
       }
     });

@@ -39,7 +39,7 @@ test('sqlite: a committed write survives the process being killed right after it
     import { SqliteDialect } from ${JSON.stringify(join(here, 'dialect-sqlite.js'))};
     import { SqlStore } from ${JSON.stringify(join(here, 'sql-store.js'))};
     const store = await SqlStore.open(new SqliteDialect(${JSON.stringify(file)}));
-    await store.addStats('lb', new Map([['l', { bytesIn: 7, bytesOut: 0, activeConnections: 0, totalConnections: 0, requestErrors: 0 }]]));
+    await store.recordCounters('lb', 'w', new Map([['l', { bytesIn: 7, bytesOut: 0, activeConnections: 0, totalConnections: 0, requestErrors: 0 }]]));
     process.stdout.write('committed\\n');
     process.kill(process.pid, 'SIGKILL');
   `;

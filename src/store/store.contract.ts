@@ -240,14 +240,19 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     }
   });
 
-  withStore('stats accumulate and survive reopening', async (store, reopen) => {
+  withStore('counters grow by deltas within a process, by whole samples across processes, and survive reopening', async (store, reopen) => {
     const lb = loadBalancer();
     await store.transaction((tx) => tx.insert('loadbalancer', lb));
     const s = { bytesIn: 10, bytesOut: 20, activeConnections: 3, totalConnections: 4, requestErrors: 1 };
-    await store.addStats(lb.id, new Map([['l1', s], ['l2', s]]));
-    await store.addStats(lb.id, new Map([['l1', { ...s, activeConnections: 1 }]]));
-    assert.deepEqual(await store.stats('listener', 'l1'), { bytesIn: 20, bytesOut: 40, activeConnections: 1, totalConnections: 8, requestErrors: 2 });
+    await store.recordCounters(lb.id, 'w1', new Map([['l1', s], ['l2', s]]));
+    await store.recordCounters(lb.id, 'w1', new Map([['l1', s]])); // the same sample again adds nothing
+    await store.recordCounters(lb.id, 'w1', new Map([['l1', { ...s, bytesIn: 15, activeConnections: 1 }]]));
+    assert.deepEqual(await store.stats('listener', 'l1'), { bytesIn: 15, bytesOut: 20, activeConnections: 1, totalConnections: 4, requestErrors: 1 });
+    // A reload: the new worker counts from zero; its whole sample is new traffic.
+    await store.recordCounters(lb.id, 'w2', new Map([['l1', { ...s, bytesIn: 2, activeConnections: 0 }]]));
+    assert.deepEqual(await store.stats('listener', 'l1'), { bytesIn: 17, bytesOut: 40, activeConnections: 0, totalConnections: 8, requestErrors: 2 });
     const again = await reopen();
-    assert.deepEqual(await again.stats('loadbalancer', lb.id), { bytesIn: 30, bytesOut: 60, activeConnections: 4, totalConnections: 12, requestErrors: 3 });
+    await again.recordCounters(lb.id, 'w2', new Map([['l1', { ...s, bytesIn: 5, activeConnections: 0 }]]));
+    assert.deepEqual(await again.stats('loadbalancer', lb.id), { bytesIn: 30, bytesOut: 60, activeConnections: 3, totalConnections: 12, requestErrors: 3 });
   });
 }

@@ -108,8 +108,13 @@ export interface Store extends Reader {
   pendingLoadBalancers(): Promise<string[]>;
   /** Every load balancer id (for the agent's resync). */
   allLoadBalancerIds(): Promise<string[]>;
-  /** Adds counter deltas (and sets active connections) for listeners. */
-  addStats(lbId: string, byListener: ReadonlyMap<string, Stats>): Promise<void>;
+  /**
+   * Records a sample of each listener's raw counters from the data-plane process `epoch` (for
+   * HAProxy, its worker). Totals grow by the difference from the last sample of the same epoch, or
+   * by the whole sample when the epoch is new (a reloaded or restarted process counts from zero);
+   * active connections are set. Samples are cumulative, so a repeated sample adds nothing.
+   */
+  recordCounters(lbId: string, epoch: string, byListener: ReadonlyMap<string, Stats>): Promise<void>;
   /** Stats of one listener, or of a whole load balancer (summed over its listeners). */
   stats(scope: 'listener' | 'loadbalancer', id: string): Promise<Stats>;
   /** Calls `fn` with each load balancer id changed by a commit ('*' means "resync everything"). */

@@ -210,7 +210,7 @@ test('listener statistics, and the listener in the load balancer\'s status tree'
   await settled(t, lb.id);
   const stats = await call(t.app, 'GET', `/v2/lbaas/listeners/${l.id}/stats`);
   assert.deepEqual(stats.body, { stats: { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 } });
-  await t.store.addStats(lb.id, new Map([[l.id, { bytesIn: 10, bytesOut: 20, activeConnections: 1, totalConnections: 3, requestErrors: 0 }]]));
+  await t.store.recordCounters(lb.id, 'w', new Map([[l.id, { bytesIn: 10, bytesOut: 20, activeConnections: 1, totalConnections: 3, requestErrors: 0 }]]));
   assert.deepEqual((await call(t.app, 'GET', `/v2/lbaas/listeners/${l.id}/stats`)).body.stats,
     { bytes_in: 10, bytes_out: 20, active_connections: 1, total_connections: 3, request_errors: 0 });
   assert.equal((await call(t.app, 'GET', '/v2/lbaas/listeners/00000000-0000-0000-0000-000000000000/stats')).status, 404);
