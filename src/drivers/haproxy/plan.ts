@@ -1,0 +1,132 @@
+/**
+ * @module drivers/haproxy/plan — what it takes to go from the applied configuration to the
+ * desired one: nothing, runtime-API commands (member add, delete, weight, admin state: no
+ * reload, the worker keeps its PID), or a reload with a reason. Pure: it compares two rendered
+ * configurations, so it also works for a process adopted after an agent restart, whose applied
+ * state is the configuration file on disk.
+ */
+
+/** The outcome of planning. */
+export type Plan =
+  | { kind: 'none' }
+  | { kind: 'runtime'; commands: string[]; summary: string }
+  | { kind: 'reload'; reason: string };
+
+interface Parsed {
+  /** The configuration without its server lines, for "did anything else change". */
+  skeleton: string[];
+  /** backend name → server name → the server line's arguments after the name. */
+  servers: Map<string, Map<string, string[]>>;
+  /** Section header of each skeleton line, to name what changed. */
+  sectionOf: string[];
+}
+
+function parse(text: string): Parsed {
+  const skeleton: string[] = [];
+  const sectionOf: string[] = [];
+  const servers = new Map<string, Map<string, string[]>>();
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (line !== '' && !/^\s/.test(line)) section = line.trim();
+    const m = /^\s+server\s+(\S+)\s+(.*)$/.exec(line);
+    if (m && section.startsWith('backend ')) {
+      const backend = section.slice('backend '.length).trim();
+      if (!servers.has(backend)) servers.set(backend, new Map());
+      servers.get(backend)!.set(m[1]!, m[2]!.split(/\s+/));
+      continue;
+    }
+    skeleton.push(line);
+    sectionOf.push(section);
+  }
+  return { skeleton, servers, sectionOf };
+}
+
+/** The value after a keyword in server arguments (`weight 3` → '3'), or undefined. */
+const valueOf = (args: readonly string[], key: string): string | undefined => {
+  const i = args.indexOf(key);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+/** The arguments without `weight N` and `disabled`: what must match for an in-place change. */
+const identity = (args: readonly string[]): string => {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === 'weight') { i++; continue; }
+    if (args[i] === 'disabled') continue;
+    out.push(args[i]!);
+  }
+  return out.join(' ');
+};
+
+/** Keywords HAProxy 2.6 refuses on `add server` (dynamic servers): a member add needs a reload. */
+const NOT_DYNAMIC = new Set(['cookie']);
+
+function addCommands(backend: string, name: string, args: readonly string[]): string[] | null {
+  if (args.some((a) => NOT_DYNAMIC.has(a))) return null;
+  const cmds = [`add server ${backend}/${name} ${args.join(' ')}`];
+  if (args.includes('check')) cmds.push(`enable health ${backend}/${name}`);
+  // Dynamic servers start in maintenance; a member with admin_state_up=false stays there.
+  if (!args.includes('disabled')) cmds.push(`enable server ${backend}/${name}`);
+  return cmds;
+}
+
+/**
+ * Plans the change from `applied` to `desired` (both rendered by renderConfig).
+ * Member-only differences become runtime commands; anything else is a reload whose reason names
+ * the section that changed.
+ */
+export function planChange(applied: string, desired: string): Plan {
+  if (applied === desired) return { kind: 'none' };
+  const a = parse(applied);
+  const d = parse(desired);
+  const n = Math.max(a.skeleton.length, d.skeleton.length);
+  for (let i = 0; i < n; i++) {
+    if (a.skeleton[i] !== d.skeleton[i]) {
+      const where = d.sectionOf[i] ?? a.sectionOf[i] ?? 'configuration';
+      return { kind: 'reload', reason: `${where || 'configuration'} changed` };
+    }
+  }
+  const commands: string[] = [];
+  const done: string[] = [];
+  for (const [backend, want] of d.servers) {
+    const have = a.servers.get(backend) ?? new Map<string, string[]>();
+    for (const [name, args] of want) {
+      const old = have.get(name);
+      if (!old) {
+        const add = addCommands(backend, name, args);
+        if (!add) return { kind: 'reload', reason: `member ${name} added to backend ${backend} with options HAProxy cannot add at runtime` };
+        commands.push(...add);
+        done.push(`add ${name}`);
+        continue;
+      }
+      if (old.join(' ') === args.join(' ')) continue;
+      if (identity(old) !== identity(args)) {
+        const add = addCommands(backend, name, args);
+        if (!add) return { kind: 'reload', reason: `member ${name} of backend ${backend} changed options HAProxy cannot change at runtime` };
+        commands.push(`set server ${backend}/${name} state maint`, `del server ${backend}/${name}`, ...add);
+        done.push(`replace ${name}`);
+        continue;
+      }
+      const w = valueOf(args, 'weight');
+      if (w !== undefined && w !== valueOf(old, 'weight')) {
+        commands.push(`set server ${backend}/${name} weight ${w}`);
+        done.push(`weight ${name} ${w}`);
+      }
+      if (old.includes('disabled') !== args.includes('disabled')) {
+        commands.push(`set server ${backend}/${name} state ${args.includes('disabled') ? 'maint' : 'ready'}`);
+        done.push(`${args.includes('disabled') ? 'disable' : 'enable'} ${name}`);
+      }
+    }
+    for (const name of have.keys()) {
+      if (want.has(name)) continue;
+      commands.push(`set server ${backend}/${name} state maint`, `del server ${backend}/${name}`);
+      done.push(`delete ${name}`);
+    }
+  }
+  for (const backend of a.servers.keys()) {
+    if (!d.servers.has(backend)) return { kind: 'reload', reason: `backend ${backend} removed` };
+  }
+  if (commands.length === 0) return { kind: 'reload', reason: 'configuration text changed' };
+  return { kind: 'runtime', commands, summary: done.join(', ') };
+}
