@@ -4,6 +4,8 @@
  * records the outcome (ACTIVE, or ERROR with the reason logged).
  */
 import { FulcrumError } from '../domain/errors.js';
+import type { LoadBalancerGraph } from '../domain/model.js';
+import type { OperatingStatus } from '../domain/status.js';
 import type { Store } from '../store/store.js';
 import type { Provider } from '../drivers/provider.js';
 import { WorkQueue, type JobOutcome } from './work-queue.js';
@@ -22,6 +24,10 @@ export interface AgentOptions {
   log: Logger;
   /** Full resync period (ms): a safety net behind change notifications. */
   resyncMs?: number;
+  /** How often running load balancers are observed for operating status (ms, default 500). */
+  observeMs?: number;
+  /** How often counters are written to the store (ms, default 5000). */
+  countersMs?: number;
 }
 
 export class Agent {
@@ -29,6 +35,13 @@ export class Agent {
   readonly #queue: WorkQueue;
   #unsubscribe: (() => Promise<void>) | undefined;
   #resync: NodeJS.Timeout | undefined;
+  #observer: NodeJS.Timeout | undefined;
+  #observing: Promise<void> | undefined;
+  #lastCounters = 0;
+  /** Graphs this process applied (or adopted), by load balancer: what the observer watches. */
+  readonly #applied = new Map<string, LoadBalancerGraph>();
+  /** The operating statuses last written, by `kind:id`, so only changes are written. */
+  readonly #reported = new Map<string, Map<string, OperatingStatus>>();
 
   constructor(opts: AgentOptions) {
     this.#opts = opts;
@@ -45,6 +58,43 @@ export class Agent {
     const period = this.#opts.resyncMs ?? 30_000;
     this.#resync = setInterval(() => void this.resyncPending(), period);
     this.#resync.unref();
+    this.#observer = setInterval(() => {
+      if (!this.#observing) this.#observing = this.observeAll().finally(() => { this.#observing = undefined; });
+    }, this.#opts.observeMs ?? 500);
+    this.#observer.unref();
+  }
+
+  /**
+   * Reads every applied load balancer's operating status (and, every `countersMs`, its counters)
+   * from its provider and writes what changed. A load balancer whose data plane cannot be
+   * observed (its HAProxy died) is reconciled again, which restarts it.
+   */
+  async observeAll(): Promise<void> {
+    const { store, log } = this.#opts;
+    const withCounters = Date.now() - this.#lastCounters >= (this.#opts.countersMs ?? 5000);
+    if (withCounters) this.#lastCounters = Date.now();
+    for (const [lbId, graph] of this.#applied) {
+      const provider = this.#opts.providers.get(graph.loadBalancer.provider);
+      if (!provider) continue;
+      let seen;
+      try {
+        seen = await provider.observe(graph);
+      } catch (err) {
+        log.warn({ lb: lbId, err: (err as Error).message }, 'data plane not answering; reconciling');
+        this.#applied.delete(lbId);
+        this.#queue.mark(lbId);
+        continue;
+      }
+      if (!seen || this.#applied.get(lbId) !== graph) continue;
+      const last = this.#reported.get(lbId) ?? new Map<string, OperatingStatus>();
+      const changed = seen.operating.filter((o) => last.get(`${o.kind}:${o.id}`) !== o.status);
+      if (changed.length > 0) {
+        await store.recordOperating(lbId, changed);
+        for (const o of changed) last.set(`${o.kind}:${o.id}`, o.status);
+        this.#reported.set(lbId, last);
+      }
+      if (withCounters && seen.counters) await store.recordCounters(lbId, seen.counters.epoch, seen.counters.byListener);
+    }
   }
 
   /** Marks every load balancer pending and removes what belongs to none. */
@@ -70,6 +120,7 @@ export class Agent {
     const { store, log } = this.#opts;
     const graph = await store.loadGraph(lbId);
     if (!graph) {
+      this.#forget(lbId);
       for (const p of this.#opts.providers.values()) await p.remove(lbId);
       return 'done';
     }
@@ -82,6 +133,7 @@ export class Agent {
       return 'done';
     }
     if (lb.provisioningStatus === 'PENDING_DELETE') {
+      this.#forget(lbId);
       try {
         await provider.remove(lbId);
       } catch (err) {
@@ -91,15 +143,26 @@ export class Agent {
       log.info({ lb: lbId, generation }, 'load balancer deleted');
       return 'done';
     }
-    if (lb.appliedGeneration >= generation && !lb.provisioningStatus.startsWith('PENDING_')) return 'done';
+    // Up to date and applied by this process: nothing to do. After a restart the graph is applied
+    // once more (idempotent): that adopts a running data plane, or restarts one that died.
+    const mine = this.#applied.get(lbId);
+    if (mine && mine.loadBalancer.generation === generation && lb.appliedGeneration >= generation &&
+      !lb.provisioningStatus.startsWith('PENDING_')) return 'done';
     try {
       const result = await provider.apply(graph);
       await store.recordApplied(lbId, { generation, ok: true, operating: result.operating });
+      this.#applied.set(lbId, graph);
+      this.#reported.set(lbId, new Map(result.operating.map((o) => [`${o.kind}:${o.id}`, o.status])));
       log.info({ lb: lbId, generation }, 'applied');
       return 'done';
     } catch (err) {
       return this.#failed(lbId, generation, err);
     }
+  }
+
+  #forget(lbId: string): void {
+    this.#applied.delete(lbId);
+    this.#reported.delete(lbId);
   }
 
   async #failed(lbId: string, generation: number, err: unknown): Promise<JobOutcome> {
@@ -115,6 +178,8 @@ export class Agent {
 
   async stop(): Promise<void> {
     if (this.#resync) clearInterval(this.#resync);
+    if (this.#observer) clearInterval(this.#observer);
+    await this.#observing;
     await this.#unsubscribe?.();
     await this.#queue.stop();
   }

@@ -2,13 +2,30 @@
  * @module drivers/provider — the seam between the agent and a data plane. A provider makes one
  * load balancer's desired graph real and says how its objects are doing (octavia-lib `provider_base.py`).
  */
-import type { LoadBalancerGraph, OctaviaKind } from '../domain/model.js';
+import type { LoadBalancerGraph, OctaviaKind, Stats } from '../domain/model.js';
 import type { OperatingStatus } from '../domain/status.js';
+
+/** One object's operating status. */
+export interface OperatingReport {
+  kind: OctaviaKind;
+  id: string;
+  status: OperatingStatus;
+}
 
 /** What an apply achieved. */
 export interface ApplyResult {
   /** Operating statuses observed right after the apply. */
-  operating: { kind: OctaviaKind; id: string; status: OperatingStatus }[];
+  operating: OperatingReport[];
+}
+
+/** How a running load balancer is doing, read from its data plane. */
+export interface Observation {
+  operating: OperatingReport[];
+  /**
+   * Raw cumulative counters per listener from one data-plane process (`epoch` names it: a new
+   * epoch means the counters started again from zero), or null when nothing is running.
+   */
+  counters: { epoch: string; byListener: Map<string, Stats> } | null;
 }
 
 /** A data plane for load balancers. */
@@ -23,6 +40,11 @@ export interface Provider {
    *   puts the changed objects in ERROR.
    */
   apply(graph: LoadBalancerGraph): Promise<ApplyResult>;
+  /**
+   * Reads the operating status and counters of an applied load balancer. Cheap enough to call
+   * every few hundred milliseconds. Null when the provider runs nothing it can observe.
+   */
+  observe(graph: LoadBalancerGraph): Promise<Observation | null>;
   /** Removes everything the load balancer had on this host. Idempotent; unknown ids are fine. */
   remove(lbId: string): Promise<void>;
   /** Ids of the load balancers this provider has something running for (to remove strays). */

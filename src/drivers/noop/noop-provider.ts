@@ -4,7 +4,7 @@
  * once a real data plane exists.
  */
 import type { LoadBalancerGraph } from '../../domain/model.js';
-import type { ApplyResult, Provider } from '../provider.js';
+import type { ApplyResult, Observation, Provider } from '../provider.js';
 
 export class NoopProvider implements Provider {
   readonly name = 'noop';
@@ -27,6 +27,11 @@ export class NoopProvider implements Provider {
         ...graph.healthMonitors.map((h) => ({ kind: 'healthmonitor' as const, id: h.id, status: 'ONLINE' as const })),
       ],
     };
+  }
+
+  /** Nothing runs, so there is nothing to observe. */
+  async observe(): Promise<Observation | null> {
+    return null;
   }
 
   async remove(lbId: string): Promise<void> {
