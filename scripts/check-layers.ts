@@ -14,6 +14,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   api: ['domain', 'service', 'log'],
   dashboard: ['domain', 'service'],
   cli: [],
+  lab: ['domain', 'drivers'],
   config: [],
   log: [],
   main: ['*'],

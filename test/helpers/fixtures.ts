@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Agent } from '../../src/agent/agent.js';
+import { Agent, type Logger as AgentLogger } from '../../src/agent/agent.js';
+import type { Provider } from '../../src/drivers/provider.js';
 import { buildServer } from '../../src/api/server.js';
 import { newId, type NetworkId, type SubnetId } from '../../src/domain/ids.js';
 import { NoopProvider } from '../../src/drivers/noop/noop-provider.js';
@@ -24,17 +25,32 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+export interface TestApiOptions {
+  /** Providers besides noop (the first one becomes the default). */
+  providers?: (dir: string) => Provider[];
+  /** Agent logger (silent by default; FULCRUM_TEST_LOG=1 prints). */
+  log?: AgentLogger;
+}
+
+const silent: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const printing: AgentLogger = {
+  info: (o, m) => process.stderr.write(`info ${m ?? ''} ${JSON.stringify(o)}\n`),
+  warn: (o, m) => process.stderr.write(`warn ${m ?? ''} ${JSON.stringify(o)}\n`),
+  error: (o, m) => process.stderr.write(`error ${m ?? ''} ${JSON.stringify(o)}\n`),
+};
+
 /** Builds the API and agent over a fresh SQLite file, with network `lbaas` and subnet 10.115.54.0/24. */
-export async function makeTestApi(): Promise<TestApi> {
+export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'fulcrum-api-'));
   const store = await SqlStore.open(new SqliteDialect(join(dir, 'fulcrum.db')));
   const noop = new NoopProvider();
-  const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const agent = new Agent({ store, providers: new Map([[noop.name, noop]]), log: silent });
+  const providers = [...(opts.providers?.(dir) ?? []), noop];
+  const log = opts.log ?? (process.env.FULCRUM_TEST_LOG ? printing : silent);
+  const agent = new Agent({ store, providers: new Map(providers.map((p) => [p.name, p])), log });
   await agent.start();
   const app = await buildServer({
     store, auth: 'noauth', isReady: () => true,
-    providers: { enabled: [{ name: noop.name, description: noop.description }], defaultProvider: 'noop' },
+    providers: { enabled: providers.map((p) => ({ name: p.name, description: p.description })), defaultProvider: providers[0]!.name },
   });
   const networkId = newId<'Network'>() as NetworkId;
   const subnetId = newId<'Subnet'>() as SubnetId;
@@ -55,6 +71,8 @@ export async function makeTestApi(): Promise<TestApi> {
     close: async () => {
       await app.close();
       await agent.stop();
+      // Whatever a failed test left running goes too.
+      for (const p of providers) for (const id of await p.running()) await p.remove(id);
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

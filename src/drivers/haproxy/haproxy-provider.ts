@@ -1,0 +1,226 @@
+/**
+ * @module drivers/haproxy/haproxy-provider — the reference data plane: one HAProxy (master-worker)
+ * per load balancer, in the network context its interface driver plugs (`qlbaas-<id>` for netns).
+ * Member changes go through the runtime API without a reload; anything else is a hitless reload
+ * with a logged reason; a configuration HAProxy rejects is never loaded.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { isUuid } from '../../domain/ids.js';
+import type { LoadBalancerGraph, Stats } from '../../domain/model.js';
+import {
+  memberOperatingStatus, poolOperatingStatus, worstOf, type MemberHealth, type OperatingStatus,
+} from '../../domain/status.js';
+import { portsToPlug, type InterfaceDriver } from '../interface/interface-driver.js';
+import type { ApplyResult, Observation, OperatingReport, Provider } from '../provider.js';
+import { planChange } from './plan.js';
+import { HaproxyInstance } from './process.js';
+import { renderConfig } from './render.js';
+import type { RuntimeApi } from './runtime-api.js';
+import type { StatRow } from './stats.js';
+
+/** The subset of a pino logger the provider uses. */
+export interface ProviderLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface HaproxyProviderOptions {
+  /** Where each load balancer's directory (config, sockets, pidfile, server state) lives. */
+  stateDir: string;
+  iface: InterfaceDriver;
+  log: ProviderLogger;
+  haproxyBin?: string;
+}
+
+/** Counts of what the provider did, for logs, tests and metrics. */
+export interface ProviderCounters {
+  starts: number;
+  adoptions: number;
+  reloads: number;
+  runtimeChanges: number;
+}
+
+interface Running {
+  instance: HaproxyInstance;
+  api: RuntimeApi;
+}
+
+export class HaproxyProvider implements Provider {
+  readonly name = 'haproxy';
+  readonly description = 'HAProxy in its own network namespace on a network node (the reference provider)';
+  readonly counters: ProviderCounters = { starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
+  readonly #opts: HaproxyProviderOptions;
+  readonly #running = new Map<string, Running>();
+
+  constructor(opts: HaproxyProviderOptions) {
+    this.#opts = opts;
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** The directory of one load balancer's HAProxy. */
+  dirOf(lbId: string): string {
+    if (!isUuid(lbId)) throw new Error(`not a load balancer id: ${lbId}`);
+    return join(this.#opts.stateDir, lbId);
+  }
+
+  #instance(lbId: string, wrap: readonly string[]): Running {
+    let r = this.#running.get(lbId);
+    if (!r) {
+      const instance = new HaproxyInstance({
+        dir: this.dirOf(lbId), wrap, ...(this.#opts.haproxyBin ? { haproxyBin: this.#opts.haproxyBin } : {}),
+      });
+      r = { instance, api: instance.api };
+      this.#running.set(lbId, r);
+    }
+    return r;
+  }
+
+  async apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
+    const lbId = graph.loadBalancer.id;
+    const { log } = this.#opts;
+    mkdirSync(this.dirOf(lbId), { recursive: true, mode: 0o700 });
+    const plug = await this.#opts.iface.plug(lbId, portsToPlug(graph));
+    const { instance, api } = this.#instance(lbId, plug.wrap);
+    // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
+    const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress });
+    const pid = await instance.masterPid();
+    if (pid === null) {
+      await instance.writeConfig(text);
+      const started = await instance.ensureRunning();
+      if (started.adopted) this.counters.adoptions++;
+      else this.counters.starts++;
+      log.info({ lb: lbId, pid: started.pid, adopted: started.adopted }, started.adopted ? 'haproxy adopted' : 'haproxy started');
+      return { operating: await this.#operatingAfterApply(graph, api) };
+    }
+    const plan = planChange(instance.currentConfig(), text);
+    if (plan.kind === 'none') {
+      if (!this.#adopted.has(lbId)) {
+        this.#adopted.add(lbId);
+        this.counters.adoptions++;
+        log.info({ lb: lbId, pid }, 'haproxy adopted');
+      }
+    } else if (plan.kind === 'runtime') {
+      try {
+        await api.execute(plan.commands);
+        // Written after HAProxy took the same server lines at runtime, so the next reload keeps them.
+        await instance.writeConfig(text, { validate: false });
+        this.counters.runtimeChanges++;
+        log.info({ lb: lbId, change: plan.summary }, 'runtime change');
+      } catch (err) {
+        // A step refused (a server still holding connections cannot be deleted): a hitless reload
+        // brings the worker to the desired configuration instead.
+        await instance.writeConfig(text);
+        await this.#reload(lbId, instance, api, `runtime change failed (${(err as Error).message}); ${plan.summary}`);
+      }
+    } else {
+      await instance.writeConfig(text);
+      await this.#reload(lbId, instance, api, plan.reason);
+    }
+    this.#adopted.add(lbId);
+    return { operating: await this.#operatingAfterApply(graph, api) };
+  }
+
+  /** Load balancers whose running HAProxy this process has already checked (adopted or applied). */
+  readonly #adopted = new Set<string>();
+
+  async #reload(lbId: string, instance: HaproxyInstance, _api: RuntimeApi, reason: string): Promise<void> {
+    const { workerPid } = await instance.reload(reason);
+    this.counters.reloads++;
+    this.#opts.log.info({ lb: lbId, reason, worker: workerPid }, 'haproxy reloaded');
+  }
+
+  /** Operating statuses right after an apply (health checks have not run yet for new members). */
+  async #operatingAfterApply(graph: LoadBalancerGraph, api: RuntimeApi): Promise<OperatingReport[]> {
+    try {
+      return operatingFromStats(graph, await api.showStat());
+    } catch {
+      return operatingFromStats(graph, []);
+    }
+  }
+
+  async observe(graph: LoadBalancerGraph): Promise<Observation | null> {
+    const r = this.#running.get(graph.loadBalancer.id);
+    if (!r) return null;
+    const listeners = graph.listeners.filter((l) => l.adminStateUp);
+    if (listeners.length === 0) return { operating: operatingFromStats(graph, []), counters: null };
+    // Throws when the process is gone: the agent then reconciles, which restarts it.
+    const [info, rows] = [await r.api.showInfo(), await r.api.showStat()];
+    const byListener = new Map<string, Stats>();
+    for (const row of rows) {
+      if (row.svname !== 'FRONTEND') continue;
+      byListener.set(row.pxname, {
+        bytesIn: row.bin, bytesOut: row.bout, activeConnections: row.scur, totalConnections: row.stot, requestErrors: row.ereq,
+      });
+    }
+    return { operating: operatingFromStats(graph, rows), counters: { epoch: `${info.Pid ?? ''}`, byListener } };
+  }
+
+  async remove(lbId: string): Promise<void> {
+    const r = this.#running.get(lbId) ?? this.#instance(lbId, []);
+    await r.instance.stop();
+    this.#running.delete(lbId);
+    this.#adopted.delete(lbId);
+    await this.#opts.iface.unplug(lbId);
+    rmSync(this.dirOf(lbId), { recursive: true, force: true });
+  }
+
+  /**
+   * The load balancers with a directory here. A directory is made before anything is plugged or
+   * started and removed last, so it covers every namespace and process this provider made, and
+   * only those: another Fulcrum on the same host (a test run, say) is never touched.
+   */
+  async running(): Promise<string[]> {
+    return readdirSync(this.#opts.stateDir).filter((d) => isUuid(d));
+  }
+
+  async close(): Promise<void> {
+    this.#running.clear();
+  }
+}
+
+/** HAProxy's server status (`UP`, `UP 1/3`, `DOWN`, `MAINT`, `DRAIN`, `no check`) as a member's health. */
+function healthOf(row: StatRow | undefined, adminStateUp: boolean): MemberHealth {
+  if (!row) return { adminStateUp, status: null };
+  const s = row.status.toUpperCase();
+  const status = s.startsWith('MAINT') ? 'MAINT' : s.startsWith('DRAIN') ? 'DRAIN' : s.startsWith('UP') ? 'UP'
+    : s.startsWith('DOWN') ? 'DOWN' : s.startsWith('NO CHECK') ? 'NO_CHECK' : null;
+  return { adminStateUp, status };
+}
+
+/**
+ * Octavia's rollup from HAProxy's stats rows: member → pool → listener → load balancer. Pure.
+ * Rows are `show stat` lines: backend = pool id, server = member id, frontend = listener id.
+ */
+export function operatingFromStats(graph: LoadBalancerGraph, rows: readonly StatRow[]): OperatingReport[] {
+  const row = (px: string, sv: string) => rows.find((r) => r.pxname === px && r.svname === sv);
+  const out: OperatingReport[] = [];
+  const poolStatus = new Map<string, OperatingStatus>();
+  const monitored = new Set(graph.healthMonitors.filter((h) => h.adminStateUp).map((h) => h.poolId));
+  for (const pool of graph.pools) {
+    const members = graph.members.filter((m) => m.poolId === pool.id);
+    const statuses = members.map((m) => {
+      const st = memberOperatingStatus(healthOf(row(pool.id, m.id), m.adminStateUp), monitored.has(pool.id));
+      out.push({ kind: 'member', id: m.id, status: st });
+      return st;
+    });
+    const ps = poolOperatingStatus(pool.adminStateUp, statuses);
+    poolStatus.set(pool.id, ps);
+    out.push({ kind: 'pool', id: pool.id, status: ps });
+  }
+  for (const hm of graph.healthMonitors) out.push({ kind: 'healthmonitor', id: hm.id, status: hm.adminStateUp ? 'ONLINE' : 'OFFLINE' });
+  const listenerStatuses: OperatingStatus[] = [];
+  for (const l of graph.listeners) {
+    const fe = row(l.id, 'FRONTEND');
+    let st: OperatingStatus;
+    if (!l.adminStateUp) st = 'OFFLINE';
+    else if (rows.length > 0 && !fe) st = 'OFFLINE';
+    else if (fe && fe.status.toUpperCase() === 'FULL') st = 'DEGRADED';
+    else st = worstOf(true, l.defaultPoolId ? [poolStatus.get(l.defaultPoolId) ?? 'ONLINE'] : []);
+    out.push({ kind: 'listener', id: l.id, status: st });
+    listenerStatuses.push(st);
+  }
+  out.push({ kind: 'loadbalancer', id: graph.loadBalancer.id, status: worstOf(graph.loadBalancer.adminStateUp, listenerStatuses) });
+  return out;
+}
+

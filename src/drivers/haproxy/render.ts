@@ -1,0 +1,422 @@
+/** @module drivers/haproxy/render — a load balancer graph as HAProxy 2.6 config text: graph → view model → print (Octavia `jinja_cfg`). */
+import { FulcrumError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/ids.js';
+import { MAX_TIMEOUT, MAX_WEIGHT, MIN_WEIGHT, SUPPORTED_HTTP_HEADERS } from '../../domain/limits.js';
+import {
+  KIND_TITLES, VALID_LISTENER_POOL_PROTOCOLS,
+  type Base, type HealthMonitor, type Listener, type LoadBalancerGraph, type Member, type OctaviaKind, type Pool,
+} from '../../domain/model.js';
+import {
+  cfgCidr, cfgCookieFetch, cfgEndpoint, cfgFilePath, cfgHostName, cfgId, cfgInt, cfgIp, cfgJoin, cfgKeyword,
+  cfgStatusRegex, cfgUrlPath, invalidCfgValue, type CfgIp, type CfgSite, type CfgToken,
+} from './escape.js';
+
+/** Files HAProxy uses at run time, chosen by the process driver. */
+export interface HaproxyPaths {
+  /** The admin stats socket (runtime API); `expose-fd listeners` is set on it. */
+  statsSocket: string;
+  /** Where `show servers state` is saved before a reload and loaded from after it. */
+  serverStateFile: string;
+}
+
+/** Choices the caller makes about this host's HAProxy. */
+export interface RenderOptions {
+  /** Global maxconn; default 9000. The fd cap here is 20000 and 2.6 has `strict-limits` on. */
+  maxconn?: number;
+  /**
+   * True when `haproxy -vv` says "Built with the Prometheus exporter as a service"; PROMETHEUS
+   * listeners throw UNSUPPORTED_OPTION unless it is set. Default false.
+   */
+  hasPrometheusExporter?: boolean;
+  /**
+   * The address frontends bind instead of the VIP (the interface driver's stand-in for
+   * unprivileged runs); default the load balancer's `vipAddress`.
+   */
+  bindAddress?: string;
+}
+
+export const DEFAULT_GLOBAL_MAXCONN = 9000;
+/** Entries per stick table (Octavia `[haproxy_amphora] haproxy_stick_size`). */
+const STICK_SIZE = '10k';
+const MAX_INT32 = 2 ** 31 - 1;
+
+const MODES = { HTTP: 'http', HTTPS: 'tcp', TCP: 'tcp', PROMETHEUS: 'http' } as const;
+const BALANCE = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source' } as const;
+const HTTP_METHODS = {
+  CONNECT: 'CONNECT', DELETE: 'DELETE', GET: 'GET', HEAD: 'HEAD', OPTIONS: 'OPTIONS', PATCH: 'PATCH', POST: 'POST',
+  PUT: 'PUT', TRACE: 'TRACE',
+} as const;
+const HTTP_VERSIONS = { '1': 'HTTP/1.0', '1.1': 'HTTP/1.1' } as const;
+const UNSUPPORTED_LISTENER_PROTOCOLS = ['TERMINATED_HTTPS', 'UDP', 'SCTP'];
+const UNSUPPORTED_POOL_PROTOCOLS = ['UDP', 'SCTP'];
+const UNSUPPORTED_MONITOR_TYPES = ['PING', 'UDP-CONNECT', 'SCTP'];
+
+// ---- view model -------------------------------------------------------------------------------
+
+interface GlobalView { maxconn: CfgToken; statsSocket: CfgToken; serverStateFile: CfgToken }
+
+interface FrontendView {
+  id: CfgToken;
+  isDisabled: boolean;
+  bind: CfgToken;
+  mode: CfgToken;
+  maxconn: CfgToken | null;
+  timeoutClient: CfgToken | null;
+  allowedCidrs: CfgToken | null;
+  inspectDelay: CfgToken | null;
+  isForwardedFor: boolean;
+  isForwardedPort: boolean;
+  isForwardedProto: boolean;
+  isPrometheus: boolean;
+  defaultBackend: CfgToken | null;
+}
+
+type CheckView =
+  | { type: 'http'; send: CfgToken; expect: CfgToken }
+  | { type: 'tcp' }
+  | { type: 'tls-hello' };
+
+interface MonitorView { check: CheckView; isSsl: boolean; timeout: CfgToken; inter: CfgToken; fall: CfgToken; rise: CfgToken }
+
+type PersistenceView =
+  | { type: 'source-ip'; table: CfgToken; expire: CfgToken | null }
+  | { type: 'app-cookie'; store: CfgToken; match: CfgToken; expire: CfgToken | null }
+  | { type: 'http-cookie'; maxidle: CfgToken | null };
+
+interface ServerView {
+  id: CfgToken;
+  endpoint: CfgToken;
+  weight: CfgToken;
+  cookie: CfgToken | null;
+  proxyProtocol: CfgToken | null;
+  isBackup: boolean;
+  isDisabled: boolean;
+  monitorAddr: CfgToken | null;
+  monitorPort: CfgToken | null;
+}
+
+interface BackendView {
+  id: CfgToken;
+  mode: CfgToken;
+  balance: CfgToken;
+  isHttp: boolean;
+  timeoutConnect: CfgToken | null;
+  timeoutServer: CfgToken | null;
+  persistence: PersistenceView | null;
+  monitor: MonitorView | null;
+  servers: ServerView[];
+}
+
+interface ConfigView { lbId: CfgToken; global: GlobalView; frontends: FrontendView[]; backends: BackendView[] }
+
+// ---- graph → view -----------------------------------------------------------------------------
+
+function site(kind: OctaviaKind, id: unknown, field: string): CfgSite {
+  const shown = isUuid(id) ? id : JSON.stringify(String(id).slice(0, 40));
+  return { object: `${KIND_TITLES[kind]} ${shown}`, field };
+}
+
+function unsupported(s: CfgSite, value: string): FulcrumError {
+  return new FulcrumError('UNSUPPORTED_OPTION', `${s.object}: ${s.field} ${value} is not supported by this provider.`, {
+    field: s.field,
+  });
+}
+
+const isLive = (o: Base): boolean => o.provisioningStatus !== 'PENDING_DELETE';
+const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** A listener timeout in ms; 0 means "the default", as in Octavia, so the `defaults` value applies. */
+function timeoutMs(value: number, s: CfgSite): CfgToken | null {
+  return value === 0 ? null : cfgInt(value, 0, MAX_TIMEOUT, s, 'ms');
+}
+
+/** Header insertion flags: `true`/`false` in any case (Octavia's reading); anything else throws. */
+function insertHeaders(l: Listener): Set<string> {
+  const s = site('listener', l.id, 'insert_headers');
+  const on = new Set<string>();
+  for (const [name, value] of Object.entries(l.insertHeaders)) {
+    if (l.protocol !== 'HTTP' || !(SUPPORTED_HTTP_HEADERS as readonly string[]).includes(name)) {
+      throw invalidCfgValue(s, `header ${JSON.stringify(name.slice(0, 40))} cannot be inserted by a ${l.protocol} listener`, name);
+    }
+    const flag = typeof value === 'string' ? value.toLowerCase() : '';
+    if (flag !== 'true' && flag !== 'false') throw invalidCfgValue(s, `the value for ${name} must be "true" or "false"`, value);
+    if (flag === 'true') on.add(name);
+  }
+  return on;
+}
+
+function toFrontend(l: Listener, vip: CfgIp, isLbUp: boolean, backend: Pool | null, opts: RenderOptions): FrontendView {
+  const at = (field: string): CfgSite => site('listener', l.id, field);
+  if (UNSUPPORTED_LISTENER_PROTOCOLS.includes(l.protocol)) throw unsupported(at('protocol'), l.protocol);
+  const isPrometheus = l.protocol === 'PROMETHEUS';
+  if (isPrometheus && !opts.hasPrometheusExporter) throw unsupported(at('protocol'), l.protocol);
+  const mode = cfgKeyword(l.protocol, MODES, at('protocol'));
+  const limit = cfgInt(l.connectionLimit, -1, MAX_INT32, at('connection_limit'));
+  const cidrs = [...new Set((l.allowedCidrs ?? []).map((c) => cfgCidr(c, at('allowed_cidrs'))))].sort();
+  const headers = insertHeaders(l);
+  return {
+    id: cfgId(l.id, at('id')),
+    isDisabled: !l.adminStateUp || !isLbUp,
+    bind: cfgEndpoint(vip, l.protocolPort, at('protocol_port')),
+    mode,
+    // -1 is "unlimited"; Octavia also reads 0 as unset.
+    maxconn: l.connectionLimit > 0 ? limit : null,
+    timeoutClient: timeoutMs(l.timeoutClientData, at('timeout_client_data')),
+    allowedCidrs: cidrs.length > 0 ? cfgJoin(cidrs) : null,
+    inspectDelay: timeoutMs(l.timeoutTcpInspect, at('timeout_tcp_inspect')),
+    isForwardedFor: headers.has('X-Forwarded-For'),
+    isForwardedPort: headers.has('X-Forwarded-Port'),
+    isForwardedProto: headers.has('X-Forwarded-Proto'),
+    isPrometheus,
+    defaultBackend: backend === null ? null : cfgId(backend.id, site('pool', backend.id, 'id')),
+  };
+}
+
+function toPersistence(p: Pool, vip: CfgIp, isHttp: boolean): PersistenceView | null {
+  const sp = p.sessionPersistence;
+  if (sp === null) return null;
+  const at = (field: string): CfgSite => site('pool', p.id, field);
+  if (sp.cookieName !== null && sp.type !== 'APP_COOKIE') throw invalidCfgValue(at('cookie_name'), 'only APP_COOKIE persistence takes a cookie name', sp.cookieName);
+  if (sp.persistenceGranularity !== null) throw invalidCfgValue(at('persistence_granularity'), 'only UDP pools take a granularity', sp.persistenceGranularity);
+  if (sp.type !== 'SOURCE_IP' && !isHttp) throw invalidCfgValue(at('session_persistence'), `${sp.type} needs an HTTP listener`, sp.type);
+  const timeout = sp.persistenceTimeout ? cfgInt(sp.persistenceTimeout, 1, MAX_INT32, at('persistence_timeout'), 's') : null;
+  switch (sp.type) {
+    case 'SOURCE_IP':
+      // Clients reach the VIP in its own family; `ipv6` tables also hold IPv4-mapped keys.
+      return { type: 'source-ip', table: (vip.family === 4 ? 'ip' : 'ipv6') as CfgToken, expire: timeout };
+    case 'APP_COOKIE':
+      return {
+        type: 'app-cookie',
+        store: cfgCookieFetch('res.cook', sp.cookieName, at('cookie_name')),
+        match: cfgCookieFetch('req.cook', sp.cookieName, at('cookie_name')),
+        expire: timeout,
+      };
+    case 'HTTP_COOKIE':
+      return { type: 'http-cookie', maxidle: timeout };
+    default:
+      throw invalidCfgValue(at('session_persistence'), 'not a supported type', sp.type);
+  }
+}
+
+function toMonitor(hm: HealthMonitor): MonitorView {
+  const at = (field: string): CfgSite => site('healthmonitor', hm.id, field);
+  if (UNSUPPORTED_MONITOR_TYPES.includes(hm.type)) throw unsupported(at('type'), hm.type);
+  let check: CheckView;
+  if (hm.type === 'HTTP' || hm.type === 'HTTPS') {
+    const send = [
+      cfgJoin(['meth' as CfgToken, cfgKeyword(hm.httpMethod ?? 'GET', HTTP_METHODS, at('http_method'))]),
+      cfgJoin(['uri' as CfgToken, cfgUrlPath(hm.urlPath ?? '/', at('url_path'))]),
+      cfgJoin(['ver' as CfgToken, cfgKeyword(String(hm.httpVersion ?? 1), HTTP_VERSIONS, at('http_version'))]),
+    ];
+    if (hm.domainName !== null) send.push(cfgJoin(['hdr Host' as CfgToken, cfgHostName(hm.domainName, at('domain_name'))]));
+    check = { type: 'http', send: cfgJoin(send), expect: cfgStatusRegex(hm.expectedCodes ?? '200', at('expected_codes')) };
+  } else if (hm.type === 'TCP') {
+    check = { type: 'tcp' };
+  } else if (hm.type === 'TLS-HELLO') {
+    check = { type: 'tls-hello' };
+  } else {
+    throw unsupported(at('type'), String(hm.type));
+  }
+  return {
+    check,
+    isSsl: hm.type === 'HTTPS',
+    timeout: cfgInt(hm.timeout, 1, MAX_INT32, at('timeout'), 's'),
+    inter: cfgInt(hm.delay, 1, MAX_INT32, at('delay'), 's'),
+    fall: cfgInt(hm.maxRetriesDown, 1, 10, at('max_retries_down')),
+    rise: cfgInt(hm.maxRetries, 1, 10, at('max_retries')),
+  };
+}
+
+function toServer(m: Member, p: Pool, hasCheck: boolean): ServerView {
+  const at = (field: string): CfgSite => site('member', m.id, field);
+  const id = cfgId(m.id, at('id'));
+  const monitorAddr = m.monitorAddress === null ? null : cfgIp(m.monitorAddress, at('monitor_address')).host;
+  const monitorPort = m.monitorPort === null ? null : cfgInt(m.monitorPort, 1, 65535, at('monitor_port'));
+  return {
+    id,
+    endpoint: cfgEndpoint(cfgIp(m.address, at('address')), m.protocolPort, at('protocol_port')),
+    weight: cfgInt(m.weight, MIN_WEIGHT, MAX_WEIGHT, at('weight')),
+    cookie: p.sessionPersistence?.type === 'HTTP_COOKIE' ? id : null,
+    proxyProtocol: p.protocol === 'PROXY' ? ('send-proxy' as CfgToken) : p.protocol === 'PROXYV2' ? ('send-proxy-v2' as CfgToken) : null,
+    isBackup: m.backup,
+    isDisabled: !m.adminStateUp,
+    // The monitor address only steers health checks; without a monitor it has nothing to do.
+    monitorAddr: hasCheck ? monitorAddr : null,
+    monitorPort: hasCheck ? monitorPort : null,
+  };
+}
+
+function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph): BackendView {
+  const at = (field: string): CfgSite => site('pool', p.id, field);
+  if (UNSUPPORTED_POOL_PROTOCOLS.includes(p.protocol)) throw unsupported(at('protocol'), p.protocol);
+  if (!VALID_LISTENER_POOL_PROTOCOLS[l.protocol].includes(p.protocol)) {
+    throw invalidCfgValue(at('protocol'), `a ${l.protocol} listener cannot use a ${p.protocol} pool`, p.protocol);
+  }
+  if (p.lbAlgorithm === 'SOURCE_IP_PORT') throw unsupported(at('lb_algorithm'), p.lbAlgorithm);
+  if (p.tlsEnabled) throw unsupported(at('tls_enabled'), 'true');
+  const monitors = graph.healthMonitors.filter((h) => h.poolId === p.id && isLive(h));
+  if (monitors.length > 1) throw invalidCfgValue(at('healthmonitor_id'), 'a pool has at most one health monitor', monitors.length);
+  const hm = monitors[0];
+  const monitor = hm !== undefined && hm.adminStateUp ? toMonitor(hm) : null;
+  const isHttp = MODES[l.protocol as keyof typeof MODES] === 'http';
+  const members = graph.members.filter((m) => m.poolId === p.id && isLive(m)).sort(byId);
+  return {
+    id: cfgId(p.id, at('id')),
+    mode: cfgKeyword(l.protocol, MODES, site('listener', l.id, 'protocol')),
+    balance: cfgKeyword(p.lbAlgorithm, BALANCE, at('lb_algorithm')),
+    isHttp,
+    timeoutConnect: timeoutMs(l.timeoutMemberConnect, site('listener', l.id, 'timeout_member_connect')),
+    timeoutServer: timeoutMs(l.timeoutMemberData, site('listener', l.id, 'timeout_member_data')),
+    persistence: toPersistence(p, vip, isHttp),
+    monitor,
+    servers: members.map((m) => toServer(m, p, monitor !== null)),
+  };
+}
+
+function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions): ConfigView {
+  const lb = graph.loadBalancer;
+  const global: GlobalView = {
+    maxconn: cfgInt(opts.maxconn ?? DEFAULT_GLOBAL_MAXCONN, 1, 1_000_000, { object: 'Render options', field: 'maxconn' }),
+    statsSocket: cfgFilePath(paths.statsSocket, { object: 'HAProxy paths', field: 'statsSocket' }),
+    serverStateFile: cfgFilePath(paths.serverStateFile, { object: 'HAProxy paths', field: 'serverStateFile' }),
+  };
+  const listeners = graph.listeners.filter(isLive)
+    .sort((a, b) => a.protocolPort - b.protocolPort || byId(a, b));
+  const vip = listeners.length === 0 ? null
+    : opts.bindAddress === undefined ? cfgIp(lb.vipAddress, site('loadbalancer', lb.id, 'vip_address'))
+      : cfgIp(opts.bindAddress, { object: 'Render options', field: 'bindAddress' });
+  const frontends: FrontendView[] = [];
+  const backends: BackendView[] = [];
+  const usedBy = new Map<string, Listener>();
+  for (const l of listeners) {
+    if (vip === null) break;
+    let pool: Pool | null = null;
+    if (l.defaultPoolId !== null) {
+      const at = site('listener', l.id, 'default_pool_id');
+      const found = graph.pools.find((p) => p.id === l.defaultPoolId);
+      if (found === undefined) throw invalidCfgValue(at, 'the pool is not part of this load balancer', l.defaultPoolId);
+      if (l.protocol === 'PROMETHEUS') throw invalidCfgValue(at, 'a PROMETHEUS listener takes no pool', l.defaultPoolId);
+      const other = usedBy.get(found.id);
+      if (other !== undefined) throw invalidCfgValue(at, `the pool is already the default pool of listener ${other.id}`, l.defaultPoolId);
+      usedBy.set(found.id, l);
+      // As in Octavia, a disabled or departing pool gets no backend: the listener has no default.
+      if (isLive(found) && found.adminStateUp) pool = found;
+    }
+    frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, opts));
+    if (pool !== null) backends.push(toBackend(pool, l, vip, graph));
+  }
+  return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, frontends, backends };
+}
+
+// ---- print ------------------------------------------------------------------------------------
+
+function section(header: string, body: readonly (string | false | null)[]): string {
+  return [header, ...body.filter((x): x is string => typeof x === 'string').map((x) => `    ${x}`)].join('\n');
+}
+
+const printGlobal = (g: GlobalView): string => section('global', [
+  `maxconn ${g.maxconn}`,
+  `stats socket ${g.statsSocket} mode 600 level admin expose-fd listeners`,
+  'stats timeout 2m',
+  `server-state-file ${g.serverStateFile}`,
+  'hard-stop-after 60s',
+]);
+
+const printDefaults = (): string => section('defaults', [
+  'retries 3',
+  'option redispatch 1',
+  'timeout connect 5s',
+  'timeout client 50s',
+  'timeout server 50s',
+  'timeout check 5s',
+  'load-server-state-from-file global',
+]);
+
+const printFrontend = (f: FrontendView): string => section(`frontend ${f.id}`, [
+  f.isDisabled && 'disabled',
+  `bind ${f.bind}`,
+  `mode ${f.mode}`,
+  f.maxconn && `maxconn ${f.maxconn}`,
+  f.timeoutClient && `timeout client ${f.timeoutClient}`,
+  f.allowedCidrs && `acl allowed-cidrs src ${f.allowedCidrs}`,
+  f.allowedCidrs && 'tcp-request connection reject if !allowed-cidrs',
+  f.inspectDelay && `tcp-request inspect-delay ${f.inspectDelay}`,
+  f.isForwardedFor && 'option forwardfor',
+  f.isForwardedPort && 'http-request set-header X-Forwarded-Port %[dst_port]',
+  f.isForwardedProto && 'http-request set-header X-Forwarded-Proto http',
+  f.isPrometheus && 'http-request use-service prometheus-exporter',
+  f.defaultBackend && `default_backend ${f.defaultBackend}`,
+]);
+
+function printPersistence(p: PersistenceView | null): (string | null)[] {
+  if (p === null) return [];
+  const expire = (e: CfgToken | null): string => (e === null ? '' : ` expire ${e}`);
+  switch (p.type) {
+    case 'source-ip':
+      return [`stick-table type ${p.table} size ${STICK_SIZE}${expire(p.expire)}`, 'stick on src'];
+    case 'app-cookie':
+      return [`stick-table type string len 64 size ${STICK_SIZE}${expire(p.expire)}`, `stick store-response ${p.store}`, `stick match ${p.match}`];
+    case 'http-cookie':
+      return [`cookie SRV insert indirect nocache${p.maxidle === null ? '' : ` maxidle ${p.maxidle}`}`];
+  }
+}
+
+function printMonitor(m: MonitorView | null): (string | null)[] {
+  if (m === null) return [];
+  const c = m.check;
+  return [
+    `timeout check ${m.timeout}`,
+    c.type === 'http' ? 'option httpchk' : null,
+    c.type === 'http' ? `http-check send ${c.send}` : null,
+    c.type === 'http' ? `http-check expect rstatus ${c.expect}` : null,
+    c.type === 'tls-hello' ? 'option ssl-hello-chk' : null,
+  ];
+}
+
+function printServer(s: ServerView, m: MonitorView | null): string {
+  const check = m === null ? '' : ` check${m.isSsl ? ' check-ssl verify none' : ''} inter ${m.inter} fall ${m.fall} rise ${m.rise}`
+    + (s.monitorAddr === null ? '' : ` addr ${s.monitorAddr}`) + (s.monitorPort === null ? '' : ` port ${s.monitorPort}`);
+  return `server ${s.id} ${s.endpoint} weight ${s.weight}${s.cookie === null ? '' : ` cookie ${s.cookie}`}`
+    + `${s.proxyProtocol === null ? '' : ` ${s.proxyProtocol}`}${s.isBackup ? ' backup' : ''}${s.isDisabled ? ' disabled' : ''}${check}`;
+}
+
+const printBackend = (b: BackendView): string => section(`backend ${b.id}`, [
+  `mode ${b.mode}`,
+  `balance ${b.balance}`,
+  'option allbackups',
+  b.isHttp && 'retry-on all-retryable-errors',
+  b.timeoutConnect && `timeout connect ${b.timeoutConnect}`,
+  b.timeoutServer && `timeout server ${b.timeoutServer}`,
+  ...printPersistence(b.persistence),
+  ...printMonitor(b.monitor),
+  ...b.servers.map((s) => printServer(s, b.monitor)),
+]);
+
+const printConfig = (v: ConfigView): string => [
+  `# Configuration for load balancer ${v.lbId}`,
+  printGlobal(v.global),
+  printDefaults(),
+  ...v.frontends.map(printFrontend),
+  ...v.backends.map(printBackend),
+].join('\n\n') + '\n';
+
+/**
+ * Renders the HAProxy 2.6 config for one load balancer. Pure and deterministic: listeners are
+ * ordered by port then id, members by id, and a pool's backend follows its listener.
+ *
+ * - Objects in PENDING_DELETE are left out. A pool that no listener has as its default pool
+ *   (or that is disabled) gets no backend: nothing could send it traffic, and its members are
+ *   not health-checked, so their operating status stays as last reported.
+ * - A disabled listener, or every listener of a disabled load balancer, gets `disabled`.
+ * - Names and descriptions are never rendered; section and server names are IDs.
+ *
+ * @throws FulcrumError VALIDATION naming the object and field when a value cannot be made safe
+ *   (not a UUID, address, CIDR, cookie name, URL path, domain name, status list; out of range),
+ *   or when the graph is inconsistent (two listeners share a default pool, a missing pool).
+ * @throws FulcrumError UNSUPPORTED_OPTION for TERMINATED_HTTPS, UDP and SCTP listeners, UDP and
+ *   SCTP pools, pool TLS, SOURCE_IP_PORT, PING/UDP-CONNECT/SCTP monitors, and PROMETHEUS
+ *   listeners when `opts.hasPrometheusExporter` is not set.
+ */
+export function renderConfig(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions = {}): string {
+  return printConfig(toView(graph, paths, opts));
+}
