@@ -31,7 +31,7 @@ Options (each also read from the environment variable shown):
   --database URL            sqlite:PATH or postgresql://USER@HOST:PORT/DB [FULCRUM_DATABASE, sqlite:DATA_DIR/fulcrum.db]
   --auth MODE               noauth | embedded | keystone                  [FULCRUM_AUTH, noauth]
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
-  --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, noop]
+  --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, haproxy]
   --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
   -h, --help                this help
 `;
@@ -74,7 +74,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     database,
     auth: pick('--auth', values.auth ?? env.FULCRUM_AUTH ?? 'noauth', AUTH_MODES),
     interfaceDriver: pick('--interface-driver', values['interface-driver'] ?? env.FULCRUM_INTERFACE_DRIVER ?? 'netns', INTERFACE_DRIVERS),
-    defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'noop',
+    defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
     logLevel: values['log-level'] ?? env.FULCRUM_LOG_LEVEL ?? 'info',
   };
 }

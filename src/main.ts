@@ -3,12 +3,18 @@
  * `fulcrum up` runs here; every other command goes to the CLI client.
  */
 import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Agent } from './agent/agent.js';
 import { buildServer } from './api/server.js';
 import { ConfigError, loadConfig, UP_HELP, type Config } from './config.js';
 import { NoopProvider } from './drivers/noop/noop-provider.js';
 import type { Provider } from './drivers/provider.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
+import { HaproxyProvider } from './drivers/haproxy/haproxy-provider.js';
+import { HostInterfaceDriver } from './drivers/interface/host.js';
+import { NetnsInterfaceDriver } from './drivers/interface/netns.js';
+import { demoDown, demoUp } from './lab/demo.js';
+import { hostCommand } from './lab/hosts-command.js';
 import { PostgresDialect } from './store/dialect-postgres.js';
 import { SqliteDialect } from './store/dialect-sqlite.js';
 import { SqlStore } from './store/sql-store.js';
@@ -20,10 +26,14 @@ export async function openStore(db: Config['database']): Promise<SqlStore> {
   return SqlStore.open(dialect);
 }
 
-/** The providers this process runs, by name. */
-function makeProviders(): Map<string, Provider> {
+/** The providers this process runs, by name: HAProxy on the configured interface driver, and noop. */
+function makeProviders(config: Config, log: Logger): Map<string, Provider> {
+  const iface = config.interfaceDriver === 'netns'
+    ? new NetnsInterfaceDriver({ log: log.child({ component: 'netns' }) })
+    : new HostInterfaceDriver();
+  const haproxy = new HaproxyProvider({ stateDir: join(config.dataDir, 'lb'), iface, log: log.child({ component: 'haproxy' }) });
   const noop = new NoopProvider();
-  return new Map<string, Provider>([[noop.name, noop]]);
+  return new Map<string, Provider>([[haproxy.name, haproxy], [noop.name, noop]]);
 }
 
 /** Runs API server and agent in one process until SIGINT/SIGTERM. */
@@ -40,9 +50,13 @@ async function up(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const log = createLogger(config.logLevel);
+  if (config.interfaceDriver === 'netns' && process.getuid?.() !== 0) {
+    process.stderr.write('fulcrum up: --interface-driver netns needs root (namespaces, bridges); run as root or use --interface-driver host\n');
+    return 2;
+  }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.database);
-  const providers = makeProviders();
+  const providers = makeProviders(config, log);
   if (!providers.has(config.defaultProvider)) {
     process.stderr.write(`fulcrum up: --provider ${config.defaultProvider} is not available (have: ${[...providers.keys()].join(', ')})\n`);
     return 2;
@@ -78,6 +92,13 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === 'up') {
     process.exitCode = await up(argv.slice(1));
+    return;
+  }
+  if (argv[0] === 'demo' || argv[0] === 'host') {
+    const ep = { url: process.env.FULCRUM_URL ?? 'http://127.0.0.1:9876', projectId: process.env.FULCRUM_PROJECT_ID ?? 'demo' };
+    if (argv[0] === 'host') process.exitCode = await hostCommand(argv.slice(1), ep, process.stdout);
+    else if (argv.includes('--down')) process.exitCode = await demoDown(ep, process.stdout);
+    else process.exitCode = await demoUp(ep, resolve(process.env.FULCRUM_DATA_DIR ?? './.fulcrum'), process.stdout);
     return;
   }
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {

@@ -46,6 +46,17 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
   });
+  // An empty body with a JSON content type (a DELETE from some clients) is no body, as in Octavia.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      (err as Error & { statusCode?: number }).statusCode = 400;
+      done(err as Error, undefined);
+    }
+  });
   installAuth(app, deps.auth);
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));

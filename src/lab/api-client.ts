@@ -17,7 +17,7 @@ export class ApiError extends Error {
 export async function api(ep: Endpoint, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${ep.url}${path}`, {
     method,
-    headers: { 'content-type': 'application/json', 'x-project-id': ep.projectId },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), 'x-project-id': ep.projectId },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -33,6 +33,17 @@ export async function api(ep: Endpoint, method: string, path: string, body?: unk
 export async function findByName(ep: Endpoint, path: string, key: string, name: string): Promise<any> {
   const list = await api(ep, 'GET', `${path}?name=${encodeURIComponent(name)}`);
   return (list[key] as any[])[0];
+}
+
+/** Waits until the API answers its health check (it may still be starting). */
+export async function waitForApi(ep: Endpoint, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(`${ep.url}/healthcheck`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`no Fulcrum API answers at ${ep.url} (start it with: fulcrum up)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Waits until a load balancer is ACTIVE (or gone, for 'DELETED'); throws on ERROR or after timeoutMs. */

@@ -6,7 +6,7 @@
  */
 import { run } from '../drivers/sys/exec.js';
 import { curlFrom } from '../drivers/interface/hosts.js';
-import { api, findByName, waitForLoadBalancer, type Endpoint } from './api-client.js';
+import { api, findByName, waitForApi, waitForLoadBalancer, type Endpoint } from './api-client.js';
 import { createStandIn, deleteStandIn } from './hosts-command.js';
 
 const SCENE = {
@@ -28,6 +28,7 @@ async function ensureNetwork(ep: Endpoint, n: (typeof SCENE.networks)[number]): 
 
 /** Builds the scene and shows traffic alternating. */
 export async function demoUp(ep: Endpoint, dataDir: string, out: NodeJS.WritableStream): Promise<number> {
+  await waitForApi(ep);
   const t0 = Date.now();
   const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
@@ -77,6 +78,7 @@ export async function demoUp(ep: Endpoint, dataDir: string, out: NodeJS.Writable
 
 /** Removes the scene. */
 export async function demoDown(ep: Endpoint, out: NodeJS.WritableStream): Promise<number> {
+  await waitForApi(ep);
   const lb = await findByName(ep, '/v2/lbaas/loadbalancers', 'loadbalancers', 'lb1');
   if (lb) {
     await api(ep, 'DELETE', `/v2/lbaas/loadbalancers/${lb.id}?cascade=true`);
