@@ -3,7 +3,7 @@
  * (`octavia/api/v2/controllers/listener.py`). `buildListener` and `addListener` are shared with
  * the fully-populated load balancer create, so both paths apply the same checks.
  */
-import { validationFailure } from '../domain/errors.js';
+import { invalidField, validationFailure } from '../domain/errors.js';
 import { newId, type ListenerId, type PoolId } from '../domain/ids.js';
 import {
   DEFAULT_ALPN_PROTOCOLS, DEFAULT_CONNECTION_LIMIT, DEFAULT_TIMEOUTS, DEFAULT_TLS_CIPHERS, DEFAULT_TLS_VERSIONS,
@@ -76,7 +76,8 @@ export interface ListenerUpdate {
 }
 
 /** Octavia `_validate_insert_headers`, with its (Python-flavoured) messages. */
-function checkInsertHeaders(names: readonly string[], protocol: ListenerProtocol): void {
+function checkInsertHeaders(headers: Readonly<Record<string, string>>, protocol: ListenerProtocol): void {
+  const names = Object.keys(headers);
   if (!LISTENER_PROTOCOLS_SUPPORTING_HEADER_INSERTION.includes(protocol)) {
     throw invalidOption('insert-headers', `a ${protocol} protocol listener.`, 'insert_headers');
   }
@@ -85,6 +86,12 @@ function checkInsertHeaders(names: readonly string[], protocol: ListenerProtocol
   const ssl = names.filter((n) => (SUPPORTED_SSL_HEADERS as readonly string[]).includes(n));
   if (protocol !== 'TERMINATED_HTTPS' && ssl.length > 0) {
     throw invalidOption(pyList(ssl), `${protocol} protocol listener.`, 'insert_headers');
+  }
+  // Octavia reads anything but "true" as off; a value that means nothing is refused here instead.
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^(true|false)$/i.test(String(value))) {
+      throw invalidField('insert_headers', value, `Value for ${name} should be 'true' or 'false'`);
+    }
   }
 }
 
@@ -104,7 +111,7 @@ export function buildListener(lb: LoadBalancer, projectId: string, input: Listen
   const hasHeaders = Object.keys(insertHeaders).length > 0;
   checkAlpnType(input.alpnProtocols);
   if (input.defaultPoolId && protocol === 'PROMETHEUS') throw noChildren(protocol);
-  if (hasHeaders) checkInsertHeaders(Object.keys(insertHeaders), protocol);
+  if (hasHeaders) checkInsertHeaders(insertHeaders, protocol);
   if ((protocol === 'UDP' || protocol === 'SCTP') && (tlsRefs || hasHeaders)) {
     throw validationFailure(`${protocol} protocol listener does not support TLS.`, 'protocol');
   }
@@ -231,7 +238,7 @@ export function applyListenerUpdate(lb: LoadBalancer, cur: Listener, patch: List
   if (p.clientAuthentication && p.clientAuthentication !== 'NONE' && !(cur.clientCaTlsContainerRef || p.clientCaTlsContainerRef)) {
     throw validationFailure(`Client authentication setting ${p.clientAuthentication} requires a client CA container reference.`, 'client_authentication');
   }
-  if (p.insertHeaders && Object.keys(p.insertHeaders).length > 0) checkInsertHeaders(Object.keys(p.insertHeaders), protocol);
+  if (p.insertHeaders && Object.keys(p.insertHeaders).length > 0) checkInsertHeaders(p.insertHeaders, protocol);
   const caRef = p.clientCaTlsContainerRef || cur.clientCaTlsContainerRef;
   const crlRef = p.clientCrlContainerRef || cur.clientCrlContainerRef;
   if (crlRef && !caRef) {

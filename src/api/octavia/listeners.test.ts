@@ -127,6 +127,8 @@ test('bad input gets 400 naming the field, in Octavia\'s words, and writes nothi
     [{ ...base, admin_state_up: 'yes' }, /field\/attribute admin_state_up.*Value should be a boolean/],
     [{ protocol: 'HTTP', loadbalancer_id: lb.id }, "Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing."],
     [{ ...base, insert_headers: { 'X-Forwarded-For': 1 } }, /field\/attribute X-Forwarded-For\. Value: '1'\. Value should be a string/],
+    // Octavia reads any value but "true" as off; a meaningless value is refused instead of ignored.
+    [{ ...base, insert_headers: { 'X-Forwarded-For': 'yes' } }, /field\/attribute insert_headers\. Value: 'yes'\. Value for X-Forwarded-For should be 'true' or 'false'/],
     [{ ...base, protocol: 'TCP', insert_headers: { 'X-Forwarded-For': 'true' } }, 'insert-headers is not a valid option for a TCP protocol listener.'],
     [{ ...base, insert_headers: { 'X-Bogus': 'true' } }, "['X-Bogus'] is not a valid option for insert_headers"],
     [{ ...base, insert_headers: { 'X-SSL-Client-CN': 'true' } }, "['X-SSL-Client-CN'] is not a valid option for HTTP protocol listener."],

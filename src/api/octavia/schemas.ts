@@ -146,15 +146,15 @@ const DomainName = Type.String({ minLength: 1, maxLength: 255, pattern: DOMAIN_N
 
 /** Health monitor fields shared by `POST /healthmonitors` and a monitor of a fully-populated create. */
 export const healthMonitorFields = {
-  name: Opt(Name), type: StrEnum(HEALTH_MONITOR_TYPES), delay: Int32(0),
-  timeout: Int32(0), max_retries_down: Opt(Retries), max_retries: Retries,
+  name: Opt(Name), type: StrEnum(HEALTH_MONITOR_TYPES), delay: Int32(1),
+  timeout: Int32(1), max_retries_down: Opt(Retries), max_retries: Retries,
   http_method: Opt(StrEnum(HTTP_METHODS)), url_path: Opt(Type.String()), expected_codes: Opt(ExpectedCodes),
   admin_state_up: Type.Optional(Type.Boolean()), tags: Opt(Tags), http_version: Opt(HttpVersion),
   domain_name: Opt(DomainName),
 };
 
 export const HealthMonitorPut = Type.Object({
-  name: Opt(Name), delay: Opt(Int32(0)), timeout: Opt(Int32(0)),
+  name: Opt(Name), delay: Opt(Int32(1)), timeout: Opt(Int32(1)),
   max_retries_down: Opt(Retries), max_retries: Opt(Retries), http_method: Opt(StrEnum(HTTP_METHODS)),
   url_path: Opt(Type.String()), expected_codes: Opt(ExpectedCodes), admin_state_up: Type.Optional(Type.Boolean()),
   tags: Opt(Tags), http_version: Opt(HttpVersion), domain_name: Opt(DomainName),

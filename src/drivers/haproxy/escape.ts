@@ -86,6 +86,7 @@ export function cfgKeyword<K extends string>(value: unknown, map: Readonly<Recor
 export interface CfgIp {
   /** The address alone, IPv6 in brackets (`[2001:db8::1]`), as `addr` and `bind`/`server` need it. */
   host: CfgToken;
+  /** 4 or 6: picks the stick-table key type for source-IP persistence. */
   family: 4 | 6;
 }
 
@@ -135,11 +136,15 @@ export function cfgUrlPath(value: unknown, site: CfgSite): CfgToken {
   return quoteWord(s);
 }
 
-/** A file path chosen by the operator (stats socket, state file): absolute, printable ASCII. */
+/**
+ * A file path chosen by the operator (stats socket, state file): absolute, and only letters,
+ * digits and `_ . / @ + ~ -`. Quoting is not enough here: HAProxy's address parser, which also
+ * reads socket paths, splits on `,` after the quotes are gone.
+ */
 export function cfgFilePath(value: unknown, site: CfgSite): CfgToken {
   const s = text(value, site, 4096);
-  if (!s.startsWith('/')) throw invalidCfgValue(site, 'an absolute path is required', value);
-  return quoteWord(s);
+  if (!/^\/[A-Za-z0-9_./@+~-]*$/.test(s)) throw invalidCfgValue(site, 'an absolute path of letters, digits and _ . / @ + ~ - is required', value);
+  return s as CfgToken;
 }
 
 /**

@@ -35,6 +35,7 @@ export interface RenderOptions {
   bindAddress?: string;
 }
 
+/** Global maxconn when none is given: below the ~9.9 k that a 20000 fd cap allows under `strict-limits`. */
 export const DEFAULT_GLOBAL_MAXCONN = 9000;
 /** Entries per stick table (Octavia `[haproxy_amphora] haproxy_stick_size`). */
 const STICK_SIZE = '10k';
@@ -164,7 +165,10 @@ function toFrontend(l: Listener, vip: CfgIp, isLbUp: boolean, backend: Pool | nu
     timeoutClient: timeoutMs(l.timeoutClientData, at('timeout_client_data')),
     allowedCidrs: cidrs.length > 0 ? cfgJoin(cidrs) : null,
     inspectDelay: timeoutMs(l.timeoutTcpInspect, at('timeout_tcp_inspect')),
-    isForwardedFor: headers.has('X-Forwarded-For'),
+    // The seed's HTTP frontends always carry `option forwardfor` (neutron-lbaas did); Octavia only
+    // with insert_headers X-Forwarded-For. Both: on for HTTP unless a tenant says "false".
+    isForwardedFor: headers.has('X-Forwarded-For') ||
+      (l.protocol === 'HTTP' && String(l.insertHeaders['X-Forwarded-For'] ?? '').toLowerCase() !== 'false'),
     isForwardedPort: headers.has('X-Forwarded-Port'),
     isForwardedProto: headers.has('X-Forwarded-Proto'),
     isPrometheus,
