@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Agent } from '../../src/agent/agent.js';
 import { after, before, test } from 'node:test';
 import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
 import { RuntimeApi } from '../../src/drivers/haproxy/runtime-api.js';
@@ -62,7 +63,11 @@ before(async () => {
   await host(ns.client, lbSubnet, undefined, false);
 });
 
+let agent2: Agent | undefined;
+const quiet = { info: () => undefined, warn: () => undefined };
+
 after(async () => {
+  await agent2?.stop();
   await t?.close();
   for (const n of Object.values(ns)) await deleteHost(n);
 });
@@ -152,6 +157,34 @@ test('a member whose server dies goes ERROR and the load balancer DEGRADED, then
   await createHost(specs.get(ns.web2)!); // the same VM, back with the same port and address
   await serveHttp(ns.web2, web.web2!, 80, 'web2');
   await until('web2 ONLINE again', async () => ((await status()).operating_status === 'ONLINE' ? true : undefined), 6000);
+});
+
+test('an agent restart adopts the running HAProxy: same PIDs, no start, still serving', async () => {
+  const pidFile = join(provider.dirOf(lb.id), 'haproxy.pid');
+  const master = readFileSync(pidFile, 'utf8').trim();
+  const worker = (await new RuntimeApi(join(provider.dirOf(lb.id), 'stats.sock')).showInfo()).Pid;
+  await t.agent.stop();
+  const fresh = new HaproxyProvider({ stateDir: dirname(provider.dirOf(lb.id)), iface: new NetnsInterfaceDriver(), log: quiet });
+  agent2 = new Agent({ store: t.store, providers: new Map([[fresh.name, fresh]]), log: { ...quiet, error: () => undefined } });
+  await agent2.start();
+  await agent2.idle();
+  assert.deepEqual(fresh.counters, { starts: 0, adoptions: 1, reloads: 0, runtimeChanges: 0 });
+  assert.equal(readFileSync(pidFile, 'utf8').trim(), master);
+  assert.equal((await new RuntimeApi(join(provider.dirOf(lb.id), 'stats.sock')).showInfo()).Pid, worker);
+  assert.notEqual(await get(vipUrl()), '');
+  provider = fresh;
+});
+
+test('kill -9 of HAProxy: the agent notices and serves again', async () => {
+  const dir = provider.dirOf(lb.id);
+  const master = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8').trim());
+  const worker = Number((await new RuntimeApi(join(dir, 'stats.sock')).showInfo()).Pid);
+  const killed = Date.now();
+  process.kill(master, 'SIGKILL');
+  process.kill(worker, 'SIGKILL');
+  await until('serving again', async () => ((await get(vipUrl())) !== '' ? true : undefined), 10_000);
+  process.stdout.write(`# serving again ${Date.now() - killed} ms after kill -9 of master and worker\n`);
+  assert.notEqual(readFileSync(join(dir, 'haproxy.pid'), 'utf8').trim(), String(master));
 });
 
 test('deleting the load balancer leaves no namespace, process or file', async () => {
