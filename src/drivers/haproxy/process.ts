@@ -1,54 +1,104 @@
 /**
  * @module drivers/haproxy/process — one HAProxy master-worker per load balancer: configuration
- * validated (`haproxy -c`) before it is written atomically, start, adoption of a running master
- * from its pidfile, hitless reload over the master CLI with the server state saved first (health
- * survives), and stop. HAProxy daemonises (-D), so it outlives an agent restart.
+ * validated (`haproxy -c`) before it is written atomically with a last-known-good copy, start,
+ * adoption of a running master from its pidfile, hitless reload over the master CLI with the
+ * server state saved first (health survives), and stop. HAProxy daemonises (-D), so it outlives
+ * an agent restart.
+ *
+ * Liveness is read from /proc/PID/stat, never `kill -0`: PID 1 on our hosts reaps daemons about
+ * 1.5 s late, and a zombie answers `kill -0` (haproxy-lab, "Notes and surprises").
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { run } from '../sys/exec.js';
 import { RuntimeApi } from './runtime-api.js';
 
 export interface HaproxyInstanceOptions {
-  /** The load balancer's directory: haproxy.cfg, haproxy.pid, master.sock, stats.sock, server-state. */
+  /** The load balancer's state directory (absolute or relative to the agent's working directory). */
   dir: string;
-  /** Argv prefix that runs HAProxy in the load balancer's network context (`ip netns exec qlbaas-…`). */
+  /** Argv prefix that runs HAProxy in the load balancer's network context (`ip netns exec qlbaas-…`); default none. */
   wrap?: readonly string[];
+  /** The HAProxy executable; default `haproxy` from PATH. */
   haproxyBin?: string;
 }
 
-/** The files of one instance. */
-export interface HaproxyPaths {
+/** The files of one instance, all inside its directory. The config must name `statsSocket` and `serverStateFile`. */
+export interface InstancePaths {
+  /** haproxy.cfg: what the master loads on start and reload. */
   config: string;
+  /** haproxy.cfg.good: the configuration before the last write (last known good). */
+  goodConfig: string;
+  /** haproxy.pid: the master's PID. */
   pidFile: string;
+  /** master.sock: the master CLI (`reload`). */
   masterSocket: string;
+  /** stats.sock: the worker's admin runtime API. */
   statsSocket: string;
+  /** server-state: `show servers state` saved before each reload, loaded by the new worker. */
   serverStateFile: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** True when the process exists and is not a zombie (PID 1 here reaps late: haproxy-lab). */
-export function isAlive(pid: number): boolean {
+/** The state letter and parent PID from /proc/PID/stat, or null when there is no such process. */
+function procStat(pid: number): { state: string; ppid: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // comm may hold spaces and parentheses
+    return { state: rest[0] ?? '', ppid: Number(rest[1]) };
   } catch {
-    return false;
+    return null;
   }
 }
 
+/** True when the process exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== null && s.state !== 'Z';
+}
+
+/** Writes a file durably: content fsynced before the caller renames it into place. */
+function writeSynced(path: string, text: string): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Renames and fsyncs the directory, so the rename survives a crash. */
+function renameSynced(from: string, to: string): void {
+  renameSync(from, to);
+  const fd = openSync(dirname(to), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function driverFailed(message: string, detail: string, opts: { retryable: boolean; cause?: unknown }): FulcrumError {
+  return new FulcrumError('DRIVER_FAILED', message, { detail, retryable: opts.retryable, cause: opts.cause });
+}
+
+/** One load balancer's HAProxy (master + workers) and its files. Holds no process handle: everything is read back from the directory and /proc. */
 export class HaproxyInstance {
-  readonly paths: HaproxyPaths;
+  /** Where the instance keeps its files. */
+  readonly paths: InstancePaths;
+  /** The runtime API of the current worker (stats socket). */
   readonly api: RuntimeApi;
   readonly #wrap: readonly string[];
   readonly #bin: string;
 
   constructor(opts: HaproxyInstanceOptions) {
+    const dir = resolve(opts.dir); // the master's argv must hold the same path masterPid() looks for
     this.paths = {
-      config: join(opts.dir, 'haproxy.cfg'), pidFile: join(opts.dir, 'haproxy.pid'), masterSocket: join(opts.dir, 'master.sock'),
-      statsSocket: join(opts.dir, 'stats.sock'), serverStateFile: join(opts.dir, 'server-state'),
+      config: join(dir, 'haproxy.cfg'), goodConfig: join(dir, 'haproxy.cfg.good'), pidFile: join(dir, 'haproxy.pid'),
+      masterSocket: join(dir, 'master.sock'), statsSocket: join(dir, 'stats.sock'), serverStateFile: join(dir, 'server-state'),
     };
     this.api = new RuntimeApi(this.paths.statsSocket);
     this.#wrap = opts.wrap ?? [];
@@ -65,35 +115,35 @@ export class HaproxyInstance {
   }
 
   /**
-   * Writes the configuration atomically (temp file, fsync, rename). With `validate`, HAProxy checks
-   * it first and a rejected configuration is never written: the running one keeps serving.
-   * @returns false when the file already had this content.
-   * @throws FulcrumError DRIVER_FAILED (not retryable) with HAProxy's complaint in `detail`.
+   * Checks the configuration with `haproxy -c` (unless `validate` is false: the caller knows HAProxy
+   * already runs this exact state), then writes it atomically (temp file, fsync, rename) after
+   * copying the current one to haproxy.cfg.good. Does not reload.
+   * @returns false when the file already had this content (nothing is written).
+   * @throws FulcrumError DRIVER_FAILED, not retryable, with HAProxy's complaint in `detail`; the
+   *   configuration on disk is then untouched.
    */
   async writeConfig(text: string, opts: { validate: boolean } = { validate: true }): Promise<boolean> {
     if (this.currentConfig() === text) return false;
     const tmp = `${this.paths.config}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeSynced(tmp, text);
     if (opts.validate) {
-      const r = await run([this.#bin, '-c', '-q', '-f', tmp], { allowFailure: true });
+      // Not -q: it silences the alerts too. The version NOTICE lines are noise in the detail.
+      const r = await run([this.#bin, '-c', '-f', tmp], { allowFailure: true });
       if (r.code !== 0) {
         rmSync(tmp, { force: true });
-        throw new FulcrumError('DRIVER_FAILED', 'The load balancer configuration was rejected by HAProxy.', {
-          detail: (r.stderr || r.stdout).trim(),
-        });
+        const said = `${r.stderr}${r.stdout}`.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[NOTICE]')).join('\n');
+        throw driverFailed('The load balancer configuration was rejected by HAProxy.', said, { retryable: false });
       }
     }
-    renameSync(tmp, this.paths.config);
+    if (existsSync(this.paths.config)) {
+      copyFileSync(this.paths.config, `${this.paths.goodConfig}.tmp`);
+      renameSync(`${this.paths.goodConfig}.tmp`, this.paths.goodConfig);
+    }
+    renameSynced(tmp, this.paths.config);
     return true;
   }
 
-  /** The running master's PID, if its pidfile names a live HAProxy using this configuration. */
+  /** The running master's PID: the pidfile names a live (not zombie) HAProxy whose argv holds our config path. Else null. */
   async masterPid(): Promise<number | null> {
     let pid: number;
     try {
@@ -102,84 +152,142 @@ export class HaproxyInstance {
       return null;
     }
     if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return null;
+    return this.#isOurs(pid) ? pid : null;
+  }
+
+  /** True when the process runs HAProxy with our configuration (a pidfile can outlive its process, and PIDs are reused). */
+  #isOurs(pid: number): boolean {
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return cmdline.includes(this.paths.config) ? pid : null;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return basename(argv[0] ?? '').includes('haproxy') && argv.includes(this.paths.config);
     } catch {
-      return null;
+      return false;
     }
   }
 
-  /** Starts HAProxy unless a master already runs (then adopts it); resolves once the worker answers. */
+  /** Every live HAProxy process (master, workers, old workers, orphans) started with our configuration. */
+  #ourProcesses(): number[] {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => this.#isOurs(p) && isAlive(p));
+  }
+
+  /**
+   * Starts HAProxy with the configuration on disk unless our master already runs, in which case it
+   * is adopted untouched. Resolves once a worker answers on the stats socket. Idempotent.
+   * @throws FulcrumError DRIVER_FAILED (retryable) when HAProxy exits at start (a port in use…)
+   *   or no worker answers within 10 s.
+   */
   async ensureRunning(): Promise<{ adopted: boolean; pid: number }> {
     const running = await this.masterPid();
-    if (running !== null) return { adopted: true, pid: running };
-    for (const f of [this.paths.masterSocket, this.paths.statsSocket, this.paths.pidFile]) rmSync(f, { force: true });
+    if (running !== null) {
+      await this.#waitForWorker(null, 'adopt');
+      return { adopted: true, pid: running };
+    }
+    if (!existsSync(this.paths.config)) throw driverFailed('HAProxy could not be started.', `no ${this.paths.config}`, { retryable: false });
+    await this.#killAll(); // orphaned workers of a dead master would still hold the listeners
+    this.#removeRuntimeFiles();
     await run([...this.#wrap, this.#bin, '-W', '-D', '-S', this.paths.masterSocket, '-f', this.paths.config, '-p', this.paths.pidFile]);
-    await this.#waitForWorker(null);
+    await this.#waitForWorker(null, 'start');
     const pid = await this.masterPid();
-    if (pid === null) throw new FulcrumError('DRIVER_FAILED', 'HAProxy did not start.', { detail: `no master for ${this.paths.config}`, retryable: true });
+    if (pid === null) throw driverFailed('HAProxy could not be started.', `no live master in ${this.paths.pidFile}`, { retryable: true });
     return { adopted: false, pid };
   }
 
-  /** The worker's PID (from `show info`). */
+  /** The current worker's PID (`show info`). @throws FulcrumError DRIVER_FAILED (retryable) when no worker answers. */
   async workerPid(): Promise<number> {
-    return Number((await this.api.showInfo()).Pid);
+    const pid = Number((await this.api.showInfo()).Pid);
+    if (!Number.isInteger(pid) || pid <= 0) throw driverFailed('HAProxy answered unexpectedly.', 'show info without Pid', { retryable: true });
+    return pid;
   }
 
-  async #waitForWorker(notPid: number | null, timeoutMs = 10_000): Promise<number> {
+  async #waitForWorker(notPid: number | null, why: string, timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      let last: unknown;
       try {
         const pid = await this.workerPid();
-        if (pid > 0 && pid !== notPid) return pid;
-      } catch {
-        // socket not there yet
+        if (pid !== notPid) return pid;
+      } catch (err) {
+        last = err; // socket not bound yet, or the old worker just closed it
       }
       if (Date.now() > deadline) {
-        throw new FulcrumError('DRIVER_FAILED', 'HAProxy did not become ready.', { detail: `${this.paths.statsSocket} after ${timeoutMs} ms`, retryable: true });
+        throw driverFailed('HAProxy did not become ready.', `${why}: no ${notPid === null ? '' : 'new '}worker on ${this.paths.statsSocket} after ${timeoutMs} ms`,
+          { retryable: true, cause: last });
       }
       await sleep(5);
     }
   }
 
   /**
-   * Hitless reload: saves the server state (health, weights) for the new worker, asks the master
-   * to reload the configuration on disk, and waits until the new worker answers.
+   * Hitless reload of the configuration on disk: saves `show servers state` to the server-state
+   * file (the new worker loads it, so health, weights and admin states survive), sends `reload`
+   * on the master CLI (listeners are handed over; the old worker finishes its connections) and
+   * waits until a new worker answers. The master keeps its PID.
+   * @param reason why, for the caller's log; it is also in every error's `detail`.
+   * @throws FulcrumError DRIVER_FAILED (retryable) when the worker or master does not answer, or
+   *   no new worker answers within 10 s.
    */
   async reload(reason: string): Promise<{ workerPid: number }> {
-    const old = await this.workerPid();
-    const [state] = await this.api.execute(['show servers state']);
-    writeFileSync(this.paths.serverStateFile, state ?? '', { mode: 0o600 });
-    await new Promise<void>((resolve, reject) => {
-      import('node:net').then(({ connect }) => {
-        const sock = connect(this.paths.masterSocket);
-        sock.on('error', (err) => reject(new FulcrumError('DRIVER_FAILED', 'HAProxy\'s master does not answer.', {
-          detail: `reload (${reason}): ${err.message}`, retryable: true, cause: err,
-        })));
-        sock.on('data', () => undefined);
-        sock.on('close', () => resolve());
-        sock.end('reload\n');
-      }, reject);
-    });
-    return { workerPid: await this.#waitForWorker(old) };
+    try {
+      const old = await this.workerPid();
+      const [state] = await this.api.execute(['show servers state']);
+      writeSynced(`${this.paths.serverStateFile}.tmp`, `${state ?? ''}\n`);
+      renameSync(`${this.paths.serverStateFile}.tmp`, this.paths.serverStateFile);
+      await this.#masterCommand('reload');
+      return { workerPid: await this.#waitForWorker(old, 'reload') };
+    } catch (err) {
+      const inner = err instanceof FulcrumError ? err : null;
+      throw driverFailed(inner?.message ?? 'HAProxy could not be reloaded.', `reload (${reason}): ${inner?.detail ?? (err as Error).message}`,
+        { retryable: inner?.retryable ?? true, cause: err });
+    }
   }
 
-  /** Stops master and workers, waits until they are gone, removes runtime files. Idempotent. */
+  /** Sends one command on the master CLI and resolves with its output when the master closes the connection. */
+  #masterCommand(command: string): Promise<string> {
+    return new Promise((resolvePromise, reject) => {
+      const chunks: Buffer[] = [];
+      const sock = connect(this.paths.masterSocket);
+      sock.setTimeout(5000, () => sock.destroy(new Error('no answer within 5 s')));
+      sock.on('data', (d: Buffer) => chunks.push(d));
+      sock.on('error', (err) => reject(driverFailed('HAProxy\'s master does not answer.', `${this.paths.masterSocket} ${command}: ${err.message}`,
+        { retryable: true, cause: err })));
+      sock.on('close', (hadError) => { if (!hadError) resolvePromise(Buffer.concat(chunks).toString()); });
+      sock.end(`${command}\n`);
+    });
+  }
+
+  /** Stops master and workers, waits until they are really gone, removes sockets and pidfile. Keeps the configuration. Idempotent. */
   async stop(): Promise<void> {
-    const pid = await this.masterPid();
-    if (pid !== null) {
-      let workers: number[] = [];
-      try {
-        workers = [await this.workerPid()];
-      } catch {
-        // no worker answering
+    await this.#killAll();
+    this.#removeRuntimeFiles();
+  }
+
+  /** SIGTERM to the master (it stops its workers), or to every process of ours when there is no master; SIGKILL what is still alive after 5 s. */
+  async #killAll(): Promise<void> {
+    const signal = (pids: number[], sig: NodeJS.Signals) => {
+      for (const p of pids) {
+        try {
+          process.kill(p, sig);
+        } catch {
+          // already gone
+        }
       }
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + 5000;
-      while ([pid, ...workers].some(isAlive) && Date.now() < deadline) await sleep(5);
-      for (const p of [pid, ...workers]) if (isAlive(p)) process.kill(p, 'SIGKILL');
+    };
+    const master = await this.masterPid();
+    // Listed before signalling: an exiting process's cmdline reads empty before it is a zombie.
+    let left = this.#ourProcesses();
+    for (const [sig, waitMs] of [['SIGTERM', 5000], ['SIGKILL', 2000]] as const) {
+      signal(sig === 'SIGTERM' && master !== null ? [master] : left, sig);
+      const deadline = Date.now() + waitMs;
+      while (left.length > 0 && Date.now() < deadline) {
+        await sleep(5);
+        left = left.filter(isAlive);
+      }
+      if (left.length === 0) return;
     }
+    throw driverFailed('HAProxy could not be stopped.', `still alive: ${left.join(' ')}`, { retryable: true });
+  }
+
+  #removeRuntimeFiles(): void {
     for (const f of [this.paths.masterSocket, this.paths.statsSocket, this.paths.pidFile]) rmSync(f, { force: true });
   }
 }

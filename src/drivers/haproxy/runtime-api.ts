@@ -1,18 +1,98 @@
 /**
- * @module drivers/haproxy/runtime-api — HAProxy's runtime API over its stats socket. Commands are
- * sent in one connection in prompt mode (~0.05 ms each, haproxy-lab test 4), so a batch of member
- * changes costs one round trip; each answer is split off at the prompt.
+ * @module drivers/haproxy/runtime-api — HAProxy's runtime API over its admin stats socket: member
+ * add, delete, weight and admin state without a reload (the worker keeps its PID).
+ *
+ * One connection per batch in prompt mode (~0.05 ms per command, haproxy-lab test 4). Each command
+ * is sent only after the previous answer's prompt arrived, so answers are delimited by the prompt,
+ * never by blank lines (`show stat`, `show info` and `help` contain some), and a batch stops at
+ * the first refused command: the commands before it are applied, none after it.
+ * `set severity-output number` makes HAProxy prefix its messages with a syslog level (`[3]: No such
+ * server.`), which is how errors are told from data.
  */
-import { connect } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { FulcrumError } from '../../domain/errors.js';
 import { parseServersState, parseShowInfo, parseShowStat, type ServerState, type StatRow } from './stats.js';
 
-/** Answers of mutating commands that mean success (everything else is an error message). */
-const OK_ANSWERS = new Set(['', 'New server registered.', 'Server deleted.']);
+/** Health check settings of a server added at runtime. */
+export interface ServerCheck {
+  /** Interval between checks, ms. */
+  inter: number;
+  /** Consecutive failures that mark the server DOWN. */
+  fall: number;
+  /** Consecutive successes that mark it UP. */
+  rise: number;
+  /** Check this port instead of the server's (Octavia `monitor_port`). */
+  port?: number;
+  /** Check this address instead of the server's (Octavia `monitor_address`). */
+  addr?: string;
+}
 
-/** Only names made of these characters reach the socket: no space, newline or `;` can split a command. */
-const SAFE = /^[A-Za-z0-9_.:\-/[\]]+$/;
+/** Options of {@link RuntimeApi.addServer}. */
+export interface AddServerOptions {
+  /** 0–256; 0 takes no new traffic. */
+  weight: number;
+  /** Health checking; none when absent (the server is always considered UP). */
+  check?: ServerCheck;
+  /** Only used when every non-backup server is down. */
+  backup?: boolean;
+  /** Added but left in maintenance (admin_state_up = false). */
+  disabled?: boolean;
+  /** Send the PROXY protocol header. */
+  proxyProtocol?: 'send-proxy' | 'send-proxy-v2';
+}
 
+/** Admin states a server can be set to at runtime. */
+export type ServerAdminState = 'ready' | 'drain' | 'maint';
+
+/** Backend and server names (UUIDs or simple tokens) and every other argument: nothing that could split a command. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** A word of a raw command given to {@link RuntimeApi.execute}; IPv6 addresses need `[`, `]` and `:`. */
+const WORD = /^[A-Za-z0-9_.:/[\]-]+$/;
+/** A message whose syslog level is warning or worse, or the CLI's unknown-command help. */
+const ERROR_ANSWER = /^\[[0-4]\]: |^(\[\d\]: )?Unknown command/;
+/** Answer to `del server` while connections are still attached (haproxy 2.6 cli_parse_delete_server). */
+const STILL_CONNECTED = /still has connections/i;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function refuse(field: string, value: unknown): never {
+  throw new FulcrumError('DRIVER_FAILED', 'An invalid runtime API argument was refused.', { detail: `${field}: ${JSON.stringify(value)}` });
+}
+const name = (field: string, v: string): string => (NAME.test(v) ? v : refuse(field, v));
+const int = (field: string, v: number, min: number, max: number): number =>
+  (Number.isInteger(v) && v >= min && v <= max ? v : refuse(field, v));
+const address = (field: string, v: string): string => {
+  const family = isIP(v);
+  return family === 4 ? v : family === 6 ? `[${v}]` : refuse(field, v);
+};
+
+/** `<backend>/<server>` after checking both names. */
+export function serverRef(backend: string, server: string): string {
+  return `${name('backend', backend)}/${name('server', server)}`;
+}
+
+/**
+ * The commands that add a server and bring it into service: `add server` (dynamic servers start in
+ * maintenance with checks off), then `enable health` when checked, then `enable server` unless disabled.
+ * @throws FulcrumError DRIVER_FAILED when an argument is not a name, address or in range.
+ */
+export function addServerCommands(backend: string, server: string, addr: string, port: number, opts: AddServerOptions): string[] {
+  const ref = serverRef(backend, server);
+  const args = [`${address('address', addr)}:${int('port', port, 1, 65535)}`, 'weight', `${int('weight', opts.weight, 0, 256)}`];
+  if (opts.proxyProtocol !== undefined) {
+    args.push(opts.proxyProtocol === 'send-proxy' || opts.proxyProtocol === 'send-proxy-v2' ? opts.proxyProtocol : refuse('proxyProtocol', opts.proxyProtocol));
+  }
+  if (opts.backup) args.push('backup');
+  const c = opts.check;
+  if (c) {
+    args.push('check', 'inter', `${int('inter', c.inter, 1, 86_400_000)}ms`, 'fall', `${int('fall', c.fall, 1, 100)}`, 'rise', `${int('rise', c.rise, 1, 100)}`);
+    if (c.addr !== undefined) args.push('addr', address('check.addr', c.addr));
+    if (c.port !== undefined) args.push('port', `${int('check.port', c.port, 1, 65535)}`);
+  }
+  return [`add server ${ref} ${args.join(' ')}`, ...(c ? [`enable health ${ref}`] : []), ...(opts.disabled ? [] : [`enable server ${ref}`])];
+}
+
+/** A client for one HAProxy worker's admin stats socket. Holds no connection between calls. */
 export class RuntimeApi {
   readonly #socket: string;
 
@@ -21,55 +101,135 @@ export class RuntimeApi {
   }
 
   /**
-   * Runs commands in one session and returns each one's answer. A mutating command (set, add,
-   * del, enable, disable) whose answer is an error throws (non-retryable) naming it; the commands
-   * before it have been applied.
-   * @throws FulcrumError DRIVER_FAILED, retryable when the socket does not answer (process gone).
+   * Runs commands in one session, in order, and returns each one's answer (without HAProxy's
+   * severity prefix). Stops at the first answer that is an error.
+   * @throws FulcrumError DRIVER_FAILED, not retryable, naming the refused command and HAProxy's
+   *   answer in `detail` (earlier commands are applied, later ones are not sent); also when a
+   *   command holds a character that could split it (newline, `;`, space runs, quotes…).
+   * @throws FulcrumError DRIVER_FAILED, retryable, when the socket does not answer (process gone).
    */
   async execute(commands: readonly string[]): Promise<string[]> {
-    for (const c of commands) {
-      if (/[\n\r;]/.test(c) || c.split(' ').some((w) => w !== '' && !SAFE.test(w))) {
-        throw new FulcrumError('DRIVER_FAILED', 'An unsafe runtime command was refused.', { detail: JSON.stringify(c) });
+    for (const c of commands) if (!c.split(' ').every((w) => WORD.test(w))) refuse('command', c);
+    if (commands.length === 0) return [];
+    const session = await CliSession.open(this.#socket);
+    try {
+      await session.ask('prompt');
+      await session.ask('set severity-output number');
+      const answers: string[] = [];
+      for (const c of commands) {
+        const answer = await session.ask(c);
+        if (ERROR_ANSWER.test(answer)) {
+          throw new FulcrumError('DRIVER_FAILED', 'HAProxy refused a runtime command.', { detail: `${c}: ${answer.split('\n')[0]}` });
+        }
+        answers.push(answer.replace(/^\[\d\]: /, ''));
       }
+      return answers;
+    } finally {
+      session.close();
     }
-    const raw = await this.#session(`prompt\n${commands.map((c) => `${c}\n`).join('')}quit\n`);
-    // Each answer ends with "\n> "; the first is the answer to `prompt` itself.
-    const parts = raw.split('\n> ').slice(1, commands.length + 1);
-    if (parts.length < commands.length) {
-      throw new FulcrumError('DRIVER_FAILED', 'HAProxy closed the runtime session early.', { detail: raw.slice(-500), retryable: true });
-    }
-    commands.forEach((c, i) => {
-      const answer = parts[i]!.trim();
-      if (/^(set|add|del|enable|disable) /.test(c) && !OK_ANSWERS.has(answer)) {
-        throw new FulcrumError('DRIVER_FAILED', 'HAProxy refused a runtime change.', { detail: `${c}: ${answer}` });
-      }
-    });
-    return parts;
   }
 
-  #session(input: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const sock = connect(this.#socket);
-      sock.setTimeout(5000, () => sock.destroy(new Error('runtime API timed out')));
-      sock.on('data', (d: Buffer) => chunks.push(d));
-      sock.on('end', () => resolve(Buffer.concat(chunks).toString()));
-      sock.on('error', (err) => reject(new FulcrumError('DRIVER_FAILED', 'HAProxy\'s runtime API does not answer.', {
-        detail: `${this.#socket}: ${err.message}`, cause: err, retryable: true,
-      })));
-      sock.write(input);
-    });
-  }
-
+  /** `show info` as name → value (`Pid` is the worker's PID). */
   async showInfo(): Promise<Record<string, string>> {
     return parseShowInfo((await this.execute(['show info']))[0]!);
   }
 
+  /** `show stat`: frontends, backends and servers with counters and status. */
   async showStat(): Promise<StatRow[]> {
     return parseShowStat((await this.execute(['show stat']))[0]!);
   }
 
+  /** `show servers state`, of one backend or all. @throws FulcrumError DRIVER_FAILED for an unknown backend. */
   async showServersState(backend?: string): Promise<ServerState[]> {
-    return parseServersState((await this.execute([backend ? `show servers state ${backend}` : 'show servers state']))[0]!);
+    const cmd = backend === undefined ? 'show servers state' : `show servers state ${name('backend', backend)}`;
+    return parseServersState((await this.execute([cmd]))[0]!);
   }
+
+  /** Adds a server and brings it into service (see {@link addServerCommands}). Not idempotent: an existing name is refused. */
+  async addServer(backend: string, server: string, addr: string, port: number, opts: AddServerOptions): Promise<void> {
+    await this.execute(addServerCommands(backend, server, addr, port, opts));
+  }
+
+  /**
+   * Puts a server in maintenance, then deletes it. HAProxy refuses to delete a server that still
+   * has connections attached, so the delete is retried for up to `waitMs`.
+   * @throws FulcrumError DRIVER_FAILED for an unknown server (not retryable) or, retryable, when
+   *   connections are still attached after `waitMs`.
+   */
+  async deleteServer(backend: string, server: string, waitMs = 1000): Promise<void> {
+    const ref = serverRef(backend, server);
+    await this.execute([`set server ${ref} state maint`]);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        await this.execute([`del server ${ref}`]);
+        return;
+      } catch (err) {
+        const busy = err instanceof FulcrumError && STILL_CONNECTED.test(err.detail ?? '');
+        if (!busy) throw err;
+        if (Date.now() >= deadline) {
+          throw new FulcrumError('DRIVER_FAILED', 'HAProxy refused a runtime command.', { detail: (err as FulcrumError).detail, cause: err, retryable: true });
+        }
+        await sleep(20);
+      }
+    }
+  }
+
+  /** Sets a server's weight (0–256). Idempotent. */
+  async setWeight(backend: string, server: string, weight: number): Promise<void> {
+    await this.execute([`set server ${serverRef(backend, server)} weight ${int('weight', weight, 0, 256)}`]);
+  }
+
+  /** Sets a server's admin state: `ready` serves, `drain` keeps only existing and persistent sessions, `maint` takes nothing. Idempotent. */
+  async setState(backend: string, server: string, state: ServerAdminState): Promise<void> {
+    const ok = state === 'ready' || state === 'drain' || state === 'maint';
+    await this.execute([`set server ${serverRef(backend, server)} state ${ok ? state : refuse('state', state)}`]);
+  }
+}
+
+/** One prompt-mode connection: `ask` sends a line and resolves with the answer before the next prompt. */
+class CliSession {
+  #buf = '';
+  #failure: Error | null = null;
+  #waiter: (() => void) | null = null;
+
+  private constructor(readonly socket: Socket, readonly path: string) {
+    socket.setEncoding('utf8');
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+    socket.on('data', (d: string) => { this.#buf += d; this.#waiter?.(); });
+    socket.on('error', (e) => { this.#failure = e; this.#waiter?.(); });
+    socket.on('close', () => { this.#failure ??= new Error('connection closed'); this.#waiter?.(); });
+  }
+
+  static open(path: string): Promise<CliSession> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(path);
+      const fail = (e: Error) => reject(unreachable(path, e));
+      socket.once('error', fail);
+      socket.once('connect', () => { socket.removeListener('error', fail); resolve(new CliSession(socket, path)); });
+    });
+  }
+
+  /** Every answer in prompt mode ends with a newline and then the `> ` prompt. */
+  async ask(line: string): Promise<string> {
+    this.socket.write(`${line}\n`);
+    while (!this.#buf.endsWith('\n> ')) {
+      if (this.#failure) throw unreachable(this.path, this.#failure, line);
+      await new Promise<void>((r) => { this.#waiter = r; });
+      this.#waiter = null;
+    }
+    const answer = this.#buf.slice(0, -3).replace(/\n+$/, '');
+    this.#buf = '';
+    return answer;
+  }
+
+  close(): void {
+    this.socket.end('quit\n');
+  }
+}
+
+function unreachable(path: string, err: Error, during?: string): FulcrumError {
+  return new FulcrumError('DRIVER_FAILED', 'HAProxy\'s runtime API does not answer.', {
+    detail: `${path}${during === undefined ? '' : ` (${during})`}: ${err.message}`, cause: err, retryable: true,
+  });
 }

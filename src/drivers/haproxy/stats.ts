@@ -1,7 +1,8 @@
 /**
- * @module drivers/haproxy/stats — parsers for HAProxy's runtime API answers: `show stat` (CSV),
- * `show info` and `show servers state` (format 1). Pure.
+ * @module drivers/haproxy/stats — pure parsers for HAProxy 2.6 runtime API answers: `show stat` (CSV),
+ * `show servers state` (format version 1) and `show info`.
  */
+import { FulcrumError } from '../../domain/errors.js';
 
 /** One `show stat` line: a frontend, a backend or a server, with the fields Fulcrum reads. */
 export interface StatRow {
@@ -13,39 +14,67 @@ export interface StatRow {
   type: number;
   /** `OPEN`, `FULL`, `UP`, `UP 1/3`, `DOWN`, `DOWN 1/2`, `NOLB`, `MAINT`, `DRAIN`, `no check`… */
   status: string;
+  /** Current sessions. */
   scur: number;
+  /** Total sessions since the worker started. */
   stot: number;
+  /** Bytes in. */
   bin: number;
+  /** Bytes out. */
   bout: number;
+  /** Request errors (frontends). */
   ereq: number;
+  /** Connection errors to servers. */
   econ: number;
+  /** Response errors from servers. */
   eresp: number;
+  /** Effective weight (servers: scaled; backends: sum of active servers). */
   weight: number;
+  /** Last health check result (`L4OK`, `L4CON`, `L7STS`…); '' without checks. */
   checkStatus: string;
+  /** Seconds since the last UP/DOWN transition; null when HAProxy leaves it empty. */
+  lastChange: number | null;
 }
 
+/** 0 when empty: HAProxy leaves counters that do not apply to a row empty. */
 const num = (s: string | undefined): number => (s === undefined || s === '' ? 0 : Number(s));
 
-/** Parses `show stat` CSV (its header names the columns). */
+/** Splits one CSV line; HAProxy quotes a field (doubling inner quotes) only when it holds `,` or `"`. */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { out.push(field); field = ''; } else field += c;
+  }
+  out.push(field);
+  return out;
+}
+
+/** Parses `show stat` CSV; its `# ` header names the columns, so column order is not assumed. */
 export function parseShowStat(csv: string): StatRow[] {
   const lines = csv.split('\n').filter((l) => l.trim() !== '');
   const header = lines.shift();
   if (!header?.startsWith('# ')) return [];
   const cols = header.slice(2).split(',');
-  const idx = (name: string) => cols.indexOf(name);
-  const at = { px: idx('pxname'), sv: idx('svname'), type: idx('type'), status: idx('status'), scur: idx('scur'), stot: idx('stot'),
-    bin: idx('bin'), bout: idx('bout'), ereq: idx('ereq'), econ: idx('econ'), eresp: idx('eresp'), weight: idx('weight'), check: idx('check_status') };
   return lines.map((line) => {
-    const f = line.split(',');
+    const f = splitCsvLine(line);
+    const get = (name: string): string | undefined => f[cols.indexOf(name)];
+    const lastchg = get('lastchg');
     return {
-      pxname: f[at.px] ?? '', svname: f[at.sv] ?? '', type: num(f[at.type]), status: f[at.status] ?? '',
-      scur: num(f[at.scur]), stot: num(f[at.stot]), bin: num(f[at.bin]), bout: num(f[at.bout]), ereq: num(f[at.ereq]),
-      econ: num(f[at.econ]), eresp: num(f[at.eresp]), weight: num(f[at.weight]), checkStatus: f[at.check] ?? '',
+      pxname: get('pxname') ?? '', svname: get('svname') ?? '', type: num(get('type')), status: get('status') ?? '',
+      scur: num(get('scur')), stot: num(get('stot')), bin: num(get('bin')), bout: num(get('bout')), ereq: num(get('ereq')),
+      econ: num(get('econ')), eresp: num(get('eresp')), weight: num(get('weight')), checkStatus: get('check_status') ?? '',
+      lastChange: lastchg === undefined || lastchg === '' ? null : Number(lastchg),
     };
   });
 }
 
-/** Parses `show info` (`Name: value` lines). */
+/** Parses `show info` (`Name: value` lines; names may hold spaces, as in `Unstoppable Jobs`). */
 export function parseShowInfo(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
@@ -55,32 +84,50 @@ export function parseShowInfo(text: string): Record<string, string> {
   return out;
 }
 
+/** `srv_op_state` values. */
+export const SERVER_OP_STATE = { STOPPED: 0, STARTING: 1, RUNNING: 2, STOPPING: 3 } as const;
+
+/** `srv_admin_state` bits. */
+export const SERVER_ADMIN = { FORCED_MAINT: 0x01, INHERITED_MAINT: 0x02, CONFIG_MAINT: 0x04, FORCED_DRAIN: 0x08, INHERITED_DRAIN: 0x10, RESOLVER_MAINT: 0x20, HOSTNAME_MAINT: 0x40 } as const;
+
 /** One server of `show servers state`. */
 export interface ServerState {
   backend: string;
   server: string;
   address: string;
   port: number;
-  /** 0 stopped (DOWN), 1 starting, 2 running (UP), 3 stopping. */
+  /** See {@link SERVER_OP_STATE}: 0 stopped (DOWN) … 2 running (UP). */
   opState: number;
-  /** Bit field: 0x01 forced maintenance, 0x08 forced drain, 0x20 maintenance from the config (`disabled`)… */
+  /** Bit field, see {@link SERVER_ADMIN}; 0 means ready. */
   adminState: number;
+  /** The user weight (`weight`, `set server … weight`). */
   weight: number;
+  /** Health check health counter (0 … rise+fall-1). */
+  checkHealth: number;
 }
 
-/** Parses `show servers state` (format version 1). */
+/**
+ * Parses `show servers state` (format version 1: a `1` line, a `# ` header naming space-separated
+ * columns, one line per server).
+ * @throws FulcrumError DRIVER_FAILED when the format version is not 1.
+ */
 export function parseServersState(text: string): ServerState[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const header = lines.find((l) => l.startsWith('# '));
-  if (!header) return [];
+  const version = lines.shift();
+  if (version === undefined) return [];
+  if (version.trim() !== '1') {
+    throw new FulcrumError('DRIVER_FAILED', 'HAProxy answered in an unexpected format.', { detail: `show servers state version ${version}` });
+  }
+  const header = lines.shift();
+  if (!header?.startsWith('# ')) return [];
   const cols = header.slice(2).split(' ');
-  const at = (name: string) => cols.indexOf(name);
-  return lines.filter((l) => !l.startsWith('#') && l.includes(' ')).map((l) => {
+  return lines.map((l) => {
     const f = l.split(' ');
+    const get = (name: string): string | undefined => f[cols.indexOf(name)];
     return {
-      backend: f[at('be_name')] ?? '', server: f[at('srv_name')] ?? '', address: f[at('srv_addr')] ?? '',
-      port: num(f[at('srv_port')]), opState: num(f[at('srv_op_state')]), adminState: num(f[at('srv_admin_state')]),
-      weight: num(f[at('srv_uweight')]),
+      backend: get('be_name') ?? '', server: get('srv_name') ?? '', address: get('srv_addr') ?? '', port: num(get('srv_port')),
+      opState: num(get('srv_op_state')), adminState: num(get('srv_admin_state')), weight: num(get('srv_uweight')),
+      checkHealth: num(get('srv_check_health')),
     };
   });
 }

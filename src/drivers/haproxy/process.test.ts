@@ -1,0 +1,191 @@
+/** @module drivers/haproxy/process.test — a real HAProxy 2.6 master-worker on 127.0.0.1: start, adopt, hitless reload, refused config, stop, crash. */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import { createServer as createNetServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { FulcrumError } from '../../domain/errors.js';
+import { HaproxyInstance, isAlive } from './process.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
+
+/** A backend that answers its own name. */
+async function backend(name: string): Promise<{ port: number; server: Server }> {
+  const server = createServer((_req, res) => res.end(name));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+/** One GET on a new connection (no keep-alive, no pooling). */
+function get(port: number): Promise<{ status: number; body: string; gen: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false, headers: { connection: 'close' }, timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, body, gen: `${res.headers['x-gen']}` }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout'))).on('error', reject).end();
+  });
+}
+
+function config(dir: string, port: number, backends: readonly { name: string; port: number }[], gen = 1, extra = ''): string {
+  return `global
+    stats socket ${dir}/stats.sock mode 600 level admin expose-fd listeners
+    stats timeout 2m
+    server-state-file ${dir}/server-state
+    hard-stop-after 5s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    load-server-state-from-file global
+frontend fe
+    bind 127.0.0.1:${port}
+    http-response set-header X-Gen ${gen}
+    default_backend be
+backend be
+    balance roundrobin
+${backends.map((b) => `    server ${b.name} 127.0.0.1:${b.port} weight 1 check inter 200ms fall 2 rise 2`).join('\n')}
+${extra}`;
+}
+
+/** A started instance in a fresh directory; everything it made is stopped and removed after the test. */
+async function fixture(t: TestContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-hap-'));
+  const backends = [{ name: 'a', ...(await backend('a')) }, { name: 'b', ...(await backend('b')) }];
+  const port = await freePort();
+  const inst = new HaproxyInstance({ dir });
+  const started: number[] = [];
+  t.after(async () => {
+    try {
+      await inst.stop();
+    } finally {
+      for (const p of started) if (isAlive(p)) process.kill(p, 'SIGKILL');
+      for (const b of backends) b.server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  const cfg = (gen = 1, extra = '') => config(dir, port, backends, gen, extra);
+  await inst.writeConfig(cfg());
+  const first = await inst.ensureRunning();
+  started.push(first.pid, await inst.workerPid());
+  return { dir, port, inst, cfg, first, started };
+}
+
+test('start serves through the frontend; a second instance on the same directory adopts the master without a restart', async (t) => {
+  const { dir, port, inst, first } = await fixture(t);
+  assert.equal(first.adopted, false);
+  const r = await get(port);
+  assert.equal(r.status, 200);
+  assert.match(r.body, /^[ab]$/);
+  assert.equal(await inst.masterPid(), first.pid);
+  const worker = await inst.workerPid();
+  assert.notEqual(worker, first.pid);
+
+  const again = new HaproxyInstance({ dir });
+  assert.equal(await again.masterPid(), first.pid);
+  assert.deepEqual(await again.ensureRunning(), { adopted: true, pid: first.pid });
+  assert.equal(await again.workerPid(), worker, 'adoption does not restart the worker');
+  assert.equal((await get(port)).status, 200);
+});
+
+test('reload is hitless for new connections: 0 failures, new worker, same master, new config served', async (t) => {
+  const { port, inst, cfg, first, started } = await fixture(t);
+  let ok = 0;
+  const failures: string[] = [];
+  let done = false;
+  // Two clients opening a new connection per request, bounded in count and time.
+  const client = async () => {
+    const deadline = Date.now() + 15_000;
+    for (let i = 0; i < 3000 && !done && Date.now() < deadline; i++) {
+      try {
+        const r = await get(port);
+        if (r.status === 200) ok++;
+        else failures.push(`HTTP ${r.status}`);
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  };
+  const clients = [client(), client()];
+  let worker = await inst.workerPid();
+  for (const gen of [2, 3, 4]) {
+    await sleep(100);
+    assert.equal(await inst.writeConfig(cfg(gen)), true);
+    const { workerPid } = await inst.reload(`test generation ${gen}`);
+    started.push(workerPid);
+    assert.notEqual(workerPid, worker, 'a new worker serves');
+    assert.equal(await inst.workerPid(), workerPid);
+    worker = workerPid;
+  }
+  await sleep(100);
+  done = true;
+  await Promise.all(clients);
+  t.diagnostic(`${ok} new-connection requests during 3 reloads, ${failures.length} failed`);
+  assert.deepEqual(failures, []);
+  assert.ok(ok > 20, `${ok} requests during the reloads`);
+  assert.equal(await inst.masterPid(), first.pid, 'the master keeps its PID');
+  assert.equal((await get(port)).gen, '4');
+});
+
+test('a configuration haproxy -c rejects is not written; the running one keeps serving', async (t) => {
+  const { dir, port, inst, cfg } = await fixture(t);
+  const good = inst.currentConfig();
+  const worker = await inst.workerPid();
+  assert.equal(await inst.writeConfig(good), false, 'same content: nothing written');
+  await assert.rejects(inst.writeConfig(cfg(1, 'backend broken\n    bogus-keyword 1\n')), (err) => {
+    assert.ok(err instanceof FulcrumError);
+    assert.equal(err.code, 'DRIVER_FAILED');
+    assert.equal(err.retryable, false);
+    assert.doesNotMatch(err.message, /bogus/, 'the tenant message does not echo the config');
+    assert.match(err.detail ?? '', /unknown keyword 'bogus-keyword'/);
+    return true;
+  });
+  assert.equal(readFileSync(inst.paths.config, 'utf8'), good);
+  assert.equal(existsSync(`${inst.paths.config}.tmp`), false);
+  assert.equal((await get(port)).status, 200);
+  assert.equal(await inst.workerPid(), worker);
+
+  // A valid write keeps the previous file as the last known good copy.
+  assert.equal(await inst.writeConfig(cfg(2)), true);
+  assert.equal(readFileSync(join(dir, 'haproxy.cfg.good'), 'utf8'), good);
+  assert.match(readFileSync(join(dir, 'haproxy.cfg'), 'utf8'), /X-Gen 2/);
+});
+
+test('stop ends master and worker, removes sockets and pidfile, and is idempotent', async (t) => {
+  const { port, inst, first } = await fixture(t);
+  const worker = await inst.workerPid();
+  await inst.stop();
+  assert.equal(isAlive(first.pid), false);
+  assert.equal(isAlive(worker), false);
+  for (const f of [inst.paths.pidFile, inst.paths.masterSocket, inst.paths.statsSocket]) assert.equal(existsSync(f), false, f);
+  assert.equal(await inst.masterPid(), null);
+  await assert.rejects(new Promise((resolve, reject) => connect(port, '127.0.0.1').on('connect', resolve).on('error', reject)), /ECONNREFUSED/);
+  await inst.stop();
+});
+
+test('a SIGKILLed master is noticed (zombie or gone) and ensureRunning starts a new one', async (t) => {
+  const { port, inst, first, started } = await fixture(t);
+  const worker = await inst.workerPid();
+  process.kill(first.pid, 'SIGKILL');
+  process.kill(worker, 'SIGKILL');
+  const deadline = Date.now() + 2000;
+  while ((isAlive(first.pid) || isAlive(worker)) && Date.now() < deadline) await sleep(5);
+  assert.equal(await inst.masterPid(), null);
+  const again = await inst.ensureRunning();
+  started.push(again.pid);
+  assert.equal(again.adopted, false);
+  assert.notEqual(again.pid, first.pid);
+  assert.equal((await get(port)).status, 200);
+});
