@@ -30,15 +30,28 @@ function fromBig(n: bigint, version: 4 | 6): string {
 
 function parseStrict(s: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   if (typeof s !== 'string') return null;
-  if (s.includes(':')) return ipaddr.IPv6.isValid(s) && !s.includes('%') ? ipaddr.IPv6.parse(s) : null;
-  return V4.test(s) ? ipaddr.IPv4.parse(s) : null;
+  if (!s.includes(':')) return V4.test(s) ? ipaddr.IPv4.parse(s) : null;
+  // ipaddr.js 2.5 reads '::a.b.c.d' as '::ffff:a.b.c.d' (another address) and takes leading zeros in a dotted tail:
+  // check the tail as IPv4 here and spell it as two hex groups.
+  const dotted = /^(.*:)([^:]*\.[^:]*)$/.exec(s);
+  if (dotted) {
+    if (!V4.test(dotted[2]!)) return null;
+    const [a, b, c, d] = dotted[2]!.split('.').map(Number) as [number, number, number, number];
+    s = `${dotted[1]}${(a * 256 + b).toString(16)}:${(c * 256 + d).toString(16)}`;
+  }
+  return ipaddr.IPv6.isValid(s) && !s.includes('%') ? ipaddr.IPv6.parse(s) : null;
+}
+
+/** As canonicalAddress, with the field to blame when the address is not valid. */
+function canonicalFor(field: string, s: string): string {
+  const a = parseStrict(s);
+  if (!a) throw new IpamError(field, `'${s}' is not a valid IP address.`);
+  return a.toString();
 }
 
 /** Canonical form of one address (IPv6 compressed, lowercase). @throws IpamError('ip_address'). */
 export function canonicalAddress(s: string): string {
-  const a = parseStrict(s);
-  if (!a) throw new IpamError('ip_address', `'${s}' is not a valid IP address.`);
-  return a.toString();
+  return canonicalFor('ip_address', s);
 }
 
 /** A parsed subnet CIDR. */
@@ -107,7 +120,10 @@ export function addressInPools(addr: string, pools: readonly AllocationPool[]): 
   const a = parseStrict(addr);
   if (!a) return false;
   const n = toBig(a);
-  return pools.some((p) => n >= toBig(ipaddr.parse(p.start)) && n <= toBig(ipaddr.parse(p.end)));
+  return pools.some((p) => {
+    const start = ipaddr.parse(p.start);
+    return start.kind() === a.kind() && n >= toBig(start) && n <= toBig(ipaddr.parse(p.end));
+  });
 }
 
 /** True when two CIDRs share an address. */
@@ -131,7 +147,7 @@ export function validateSubnet(input: {
   if (input.gatewayIp === undefined) gatewayIp = defaultGateway(cidr);
   else if (input.gatewayIp === null) gatewayIp = null;
   else {
-    gatewayIp = canonicalAddress(input.gatewayIp);
+    gatewayIp = canonicalFor('gateway_ip', input.gatewayIp);
     const g = toBig(ipaddr.parse(gatewayIp));
     if (!addressInCidr(gatewayIp, cidr) || (c.version === 4 && (g === r.first || g === r.last))) {
       throw new IpamError('gateway_ip', `Gateway IP ${gatewayIp} is not valid for subnet ${cidr}.`);
@@ -141,10 +157,13 @@ export function validateSubnet(input: {
   if (input.allocationPools === undefined || input.allocationPools.length === 0) {
     pools = defaultAllocationPools(cidr, gatewayIp);
   } else {
-    pools = input.allocationPools.map((p) => ({ start: canonicalAddress(p.start), end: canonicalAddress(p.end) }));
+    pools = input.allocationPools.map((p) => ({ start: canonicalFor('allocation_pools', p.start), end: canonicalFor('allocation_pools', p.end) }));
     const spans = pools.map((p) => [toBig(ipaddr.parse(p.start)), toBig(ipaddr.parse(p.end)), p] as const);
+    // As Neutron: never the network address, nor the IPv4 broadcast address.
+    const lowest = r.first + 1n;
+    const highest = c.version === 4 ? r.last - 1n : r.last;
     for (const [s, e, p] of spans) {
-      if (!addressInCidr(p.start, cidr) || !addressInCidr(p.end, cidr) || s > e) {
+      if (!addressInCidr(p.start, cidr) || !addressInCidr(p.end, cidr) || s > e || s < lowest || e > highest) {
         throw new IpamError('allocation_pools', `The allocation pool ${p.start}-${p.end} spans beyond the subnet cidr ${cidr}.`);
       }
     }
@@ -164,7 +183,12 @@ export function validateSubnet(input: {
 
 /** The lowest address of the pools that is not in `used`, or null when all are taken. */
 export function allocateAddress(pools: readonly AllocationPool[], used: ReadonlySet<string>): string | null {
-  for (const p of pools) {
+  const byStart = [...pools].sort((x, y) => {
+    const a = toBig(ipaddr.parse(x.start));
+    const b = toBig(ipaddr.parse(y.start));
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  for (const p of byStart) {
     const start = ipaddr.parse(p.start);
     const version = start.kind() === 'ipv4' ? 4 : 6;
     const end = toBig(ipaddr.parse(p.end));
