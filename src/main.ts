@@ -101,12 +101,12 @@ async function main(): Promise<void> {
     else process.exitCode = await demoUp(ep, resolve(process.env.FULCRUM_DATA_DIR ?? './.fulcrum'), process.stdout);
     return;
   }
-  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`Usage: fulcrum up [options]   (fulcrum up --help)\n\nUntil the client commands land, use the API with curl or the OpenStack clients.\n`);
-    return;
-  }
-  process.stderr.write(`fulcrum: unknown command '${argv[0]}'; this build has: up\n`);
-  process.exitCode = 2;
+  const { runCli } = await import('./cli/main.js');
+  process.exitCode = await runCli(argv, {}, [
+    { name: 'up', args: '[options]', summary: 'run the API server and the agent in this process (fulcrum up --help)' },
+    { name: 'demo', args: '[--down]', summary: "build (or remove) the seed's demo scene on this machine" },
+    { name: 'host', args: 'create|delete|list', summary: 'stand-in hosts (namespaces on a subnet) to put behind load balancers' },
+  ]);
 }
 
 main().catch((err: unknown) => {
