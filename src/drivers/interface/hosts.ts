@@ -5,7 +5,8 @@
  */
 import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { run, spawnDetached } from '../sys/exec.js';
+import { run, spawnDetached, startAttached } from '../sys/exec.js';
+import type { LoadResult } from './http-load.js';
 import { bridgePorts, ipBatch, killNamespaceProcesses, linkExists, linksIn, netnsExists } from '../sys/ip.js';
 import { bridgeOf, tapOf } from './netns.js';
 
@@ -74,4 +75,38 @@ export async function deleteHost(namespace: string): Promise<void> {
 export async function curlFrom(namespace: string, url: string, timeoutS = 2): Promise<string> {
   const { stdout } = await run(['ip', 'netns', 'exec', namespace, 'curl', '-sS', '--max-time', String(timeoutS), url], { timeoutMs: (timeoutS + 3) * 1000 });
   return stdout;
+}
+
+/** A load run in progress (`startLoad`). */
+export interface LoadRun {
+  pid: number;
+  /** Stops the load and resolves with what it saw. */
+  stop(): Promise<LoadResult>;
+}
+
+/**
+ * Sends continuous HTTP load to `url` from inside `namespace` (a client namespace with no route
+ * off this machine) until `stop()` or `maxMs`; resolves once the first answer arrived.
+ * `close`: a new connection per request; `keepalive`: reused connections (see http-load.ts).
+ */
+export async function startLoad(namespace: string, url: string, opts: { concurrency?: number; mode?: 'close' | 'keepalive'; maxMs?: number } = {}): Promise<LoadRun> {
+  const script = fileURLToPath(new URL('./http-load.js', import.meta.url));
+  const p = await startAttached(['ip', 'netns', 'exec', namespace, process.execPath, script, url,
+    String(opts.concurrency ?? 4), opts.mode ?? 'close', String(opts.maxMs ?? 60_000)]);
+  try {
+    await p.waitForLine((l) => l === 'started', 10_000);
+  } catch (err) {
+    p.signal('SIGKILL');
+    throw err;
+  }
+  return {
+    pid: p.pid,
+    stop: async () => {
+      p.signal('SIGTERM');
+      const { stdout, stderr } = await p.exited;
+      const last = stdout.trim().split('\n').at(-1) ?? '';
+      if (!last.startsWith('{')) throw new Error(`load generator in ${namespace} gave no result: ${stderr.trim()}`);
+      return JSON.parse(last) as LoadResult;
+    },
+  };
 }

@@ -34,6 +34,19 @@ function checkName(name: string): string {
 
 const isV6 = (a: string): boolean => a.includes(':');
 
+/** The bridges the root-side ends of these veth pairs hang on (read before the pairs go). */
+function bridgesOf(taps: readonly string[]): Set<string> {
+  const bridges = new Set<string>();
+  for (const tap of taps) {
+    try {
+      bridges.add(basename(readlinkSync(`/sys/class/net/${tap}/master`)));
+    } catch {
+      // not enslaved (or already gone): nothing to clean on a bridge
+    }
+  }
+  return bridges;
+}
+
 export class NetnsInterfaceDriver implements InterfaceDriver {
   readonly name = 'netns';
   readonly #log: NetnsLogger | undefined;
@@ -70,9 +83,11 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
     const inside: string[] = [];
     if (fresh || !current.find((l) => l.name === 'lo')?.up) inside.push('link set lo up');
     const wanted = new Set(ports.map((p) => tapOf(p.portId)));
-    for (const l of current) {
-      if (l.name !== 'lo' && !wanted.has(l.name)) inside.push(`link del ${checkName(l.name)}`);
-    }
+    const dropped = current.filter((l) => l.name.startsWith('tap') && !wanted.has(l.name)).map((l) => l.name);
+    for (const name of dropped) inside.push(`link del ${checkName(name)}`);
+    // A dropped port's bridge goes too when nothing else hangs on it: unplug only sees the bridges
+    // of ports still plugged, so this is the last chance to clean it.
+    const droppedBridges = bridgesOf(dropped);
     const garp: { tap: string; address: string }[] = [];
     for (const p of ports) {
       const tap = tapOf(p.portId);
@@ -93,6 +108,7 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
       for (const r of p.routes) inside.push(`route replace ${r.destination} via ${r.nexthop} dev ${tap}`);
     }
     await ipBatch(inside, ns);
+    if (droppedBridges.size > 0) await this.#removeEmptyBridges(droppedBridges);
     // Gratuitous ARP so neighbours learn the VIP's MAC at once (arping waits ~1 s: not awaited;
     // a lost announcement only delays the first packets until ARP resolves normally).
     for (const g of garp) {
@@ -109,18 +125,15 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
     if (!netnsExists(ns)) return;
     await killNamespaceProcesses(ns);
     const taps = (await linksIn(ns)).map((l) => l.name).filter((n) => n.startsWith('tap'));
-    // The bridges these ports hang on, read from the root-side ends before the pairs go.
-    const bridges = new Set<string>();
-    for (const tap of taps) {
-      try {
-        bridges.add(basename(readlinkSync(`/sys/class/net/${tap}/master`)));
-      } catch {
-        // not enslaved (or already gone): nothing to clean on a bridge
-      }
-    }
+    const bridges = bridgesOf(taps);
     await ipBatch(taps.map((t) => `link del ${checkName(t)}`), ns);
     await ipBatch([`netns del ${ns}`]);
-    await this.#withBridges(async () => {
+    await this.#removeEmptyBridges(bridges);
+  }
+
+  /** Deletes those of these bridges that exist and have no port left (Fulcrum's `brq` ones only). */
+  #removeEmptyBridges(bridges: ReadonlySet<string>): Promise<void> {
+    return this.#withBridges(async () => {
       const empty = [...bridges].filter((b) => b.startsWith('brq') && bridgePorts(b).length === 0 && linkExists(b));
       await ipBatch(empty.map((b) => `link del ${checkName(b)}`));
     });

@@ -87,3 +87,60 @@ export function spawnDetached(argv: readonly string[], opts: { stdoutFile?: numb
     });
   });
 }
+
+/** A process started by `startAttached`. */
+export interface Attached {
+  pid: number;
+  /** Resolves with the first stdout line that satisfies `match` (rejects if the process exits first). */
+  waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves when the process has exited, with all it wrote. Never rejects. */
+  readonly exited: Promise<ExecResult>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+/**
+ * Starts a process that stays attached to this one (killed with it if this process exits) and
+ * whose stdout is read line by line: load generators and probes run in client namespaces.
+ * @throws FulcrumError DRIVER_FAILED (retryable) when it cannot start.
+ */
+export function startAttached(argv: readonly string[]): Promise<Attached> {
+  const [cmd, ...args] = argv;
+  if (cmd === undefined) throw new Error('startAttached: empty argv');
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const waiters = new Set<(line: string | null) => void>();
+    let partial = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b);
+      const lines = (partial + b.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) for (const w of [...waiters]) w(line);
+    });
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const exited = new Promise<ExecResult>((res) => child.on('close', (code) => {
+      for (const w of [...waiters]) w(null);
+      res({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    }));
+    child.once('error', (e) => reject(new FulcrumError('DRIVER_FAILED', 'A process could not be started.', {
+      detail: `${argv.join(' ')}: ${e.message}`, cause: e, retryable: true,
+    })));
+    child.once('spawn', () => resolve({
+      pid: child.pid ?? -1,
+      exited,
+      signal: (sig) => { if (child.exitCode === null && child.signalCode === null) child.kill(sig); },
+      waitForLine: (match, timeoutMs = 10_000) => new Promise((res, rej) => {
+        const timer = setTimeout(() => { waiters.delete(w); rej(new Error(`${argv.join(' ')}: no matching line in ${timeoutMs} ms`)); }, timeoutMs);
+        const w = (line: string | null): void => {
+          if (line !== null && !match(line)) return;
+          clearTimeout(timer);
+          waiters.delete(w);
+          if (line === null) rej(new Error(`${argv.join(' ')} exited: ${Buffer.concat(err).toString().trim()}`));
+          else res(line);
+        };
+        waiters.add(w);
+      }),
+    }));
+  });
+}
