@@ -54,6 +54,13 @@ export class Agent {
       if (id === '*') void this.resyncAll();
       else this.#queue.mark(id);
     });
+    for (const provider of this.#opts.providers.values()) {
+      provider.watch?.((lbId, why) => {
+        this.#opts.log.warn({ lb: lbId, why }, 'data plane died; reconciling');
+        this.#applied.delete(lbId);
+        this.#queue.mark(lbId);
+      });
+    }
     await this.resyncAll();
     const period = this.#opts.resyncMs ?? 30_000;
     this.#resync = setInterval(() => void this.resyncPending(), period);
@@ -150,6 +157,7 @@ export class Agent {
       !lb.provisioningStatus.startsWith('PENDING_')) return 'done';
     try {
       const result = await provider.apply(graph);
+      if (result.retiredCounters) await store.recordCounters(lbId, result.retiredCounters.epoch, result.retiredCounters.byListener);
       await store.recordApplied(lbId, { generation, ok: true, operating: result.operating });
       this.#applied.set(lbId, graph);
       this.#reported.set(lbId, new Map(result.operating.map((o) => [`${o.kind}:${o.id}`, o.status])));
@@ -177,6 +185,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
+    for (const provider of this.#opts.providers.values()) provider.watch?.(null);
     if (this.#resync) clearInterval(this.#resync);
     if (this.#observer) clearInterval(this.#observer);
     await this.#observing;

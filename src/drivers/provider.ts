@@ -16,6 +16,11 @@ export interface OperatingReport {
 export interface ApplyResult {
   /** Operating statuses observed right after the apply. */
   operating: OperatingReport[];
+  /**
+   * The last counters of a data-plane process the apply replaced (a reload starts a new HAProxy
+   * worker whose counters start at zero): recorded before anything else so no traffic goes uncounted.
+   */
+  retiredCounters?: Observation['counters'];
 }
 
 /** How a running load balancer is doing, read from its data plane. */
@@ -47,6 +52,12 @@ export interface Provider {
   observe(graph: LoadBalancerGraph): Promise<Observation | null>;
   /** Removes everything the load balancer had on this host. Idempotent; unknown ids are fine. */
   remove(lbId: string): Promise<void>;
+  /**
+   * Registers who to tell at once when an applied load balancer's data plane dies (instead of
+   * waiting for the next observation); null stops telling. Optional: providers that cannot tell
+   * are observed only.
+   */
+  watch?(onTrouble: ((lbId: string, why: string) => void) | null): void;
   /** Ids of the load balancers this provider has something running for (to remove strays). */
   running(): Promise<string[]>;
   /** Stops watching and releases resources; running load balancers keep serving. */

@@ -44,6 +44,8 @@ export interface ProviderCounters {
 interface Running {
   instance: HaproxyInstance;
   api: RuntimeApi;
+  /** Stops watching the master (set while a watch is on). */
+  unwatch?: () => void;
 }
 
 export class HaproxyProvider implements Provider {
@@ -52,10 +54,24 @@ export class HaproxyProvider implements Provider {
   readonly counters: ProviderCounters = { starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
   readonly #opts: HaproxyProviderOptions;
   readonly #running = new Map<string, Running>();
+  #onTrouble: ((lbId: string, why: string) => void) | undefined;
 
   constructor(opts: HaproxyProviderOptions) {
     this.#opts = opts;
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+  }
+
+  watch(onTrouble: ((lbId: string, why: string) => void) | null): void {
+    this.#onTrouble = onTrouble ?? undefined;
+  }
+
+  /** Watches the load balancer's master, so that its death is handled at once. */
+  #watch(lbId: string, r: Running): void {
+    if (r.unwatch || !this.#onTrouble) return;
+    r.unwatch = r.instance.watch(() => {
+      r.unwatch = undefined;
+      this.#onTrouble?.(lbId, 'haproxy master exited');
+    });
   }
 
   /** The directory of one load balancer's HAProxy. */
@@ -91,9 +107,11 @@ export class HaproxyProvider implements Provider {
       if (started.adopted) this.counters.adoptions++;
       else this.counters.starts++;
       log.info({ lb: lbId, pid: started.pid, adopted: started.adopted }, started.adopted ? 'haproxy adopted' : 'haproxy started');
+      this.#watch(lbId, this.#running.get(lbId)!);
       return { operating: await this.#operatingAfterApply(graph, api) };
     }
     const plan = planChange(instance.currentConfig(), text);
+    let retired: Observation['counters'] = null;
     if (plan.kind === 'none') {
       if (!this.#adopted.has(lbId)) {
         this.#adopted.add(lbId);
@@ -111,23 +129,26 @@ export class HaproxyProvider implements Provider {
         // A step refused (a server still holding connections cannot be deleted): a hitless reload
         // brings the worker to the desired configuration instead.
         await instance.writeConfig(text);
-        await this.#reload(lbId, instance, api, `runtime change failed (${(err as Error).message}); ${plan.summary}`);
+        retired = await this.#reload(lbId, instance, `runtime change failed (${(err as Error).message}); ${plan.summary}`);
       }
     } else {
       await instance.writeConfig(text);
-      await this.#reload(lbId, instance, api, plan.reason);
+      retired = await this.#reload(lbId, instance, plan.reason);
     }
     this.#adopted.add(lbId);
-    return { operating: await this.#operatingAfterApply(graph, api) };
+    this.#watch(lbId, this.#running.get(lbId)!);
+    return { operating: await this.#operatingAfterApply(graph, api), ...(retired ? { retiredCounters: retired } : {}) };
   }
 
   /** Load balancers whose running HAProxy this process has already checked (adopted or applied). */
   readonly #adopted = new Set<string>();
 
-  async #reload(lbId: string, instance: HaproxyInstance, _api: RuntimeApi, reason: string): Promise<void> {
-    const { workerPid } = await instance.reload(reason);
+  /** Reloads hitlessly; returns the retiring worker's last counters. */
+  async #reload(lbId: string, instance: HaproxyInstance, reason: string): Promise<Observation['counters']> {
+    const { workerPid, retiring } = await instance.reload(reason);
     this.counters.reloads++;
     this.#opts.log.info({ lb: lbId, reason, worker: workerPid }, 'haproxy reloaded');
+    return countersOf(retiring.pid, retiring.rows);
   }
 
   /** Operating statuses right after an apply (health checks have not run yet for new members). */
@@ -145,19 +166,14 @@ export class HaproxyProvider implements Provider {
     const listeners = graph.listeners.filter((l) => l.adminStateUp);
     if (listeners.length === 0) return { operating: operatingFromStats(graph, []), counters: null };
     // Throws when the process is gone: the agent then reconciles, which restarts it.
-    const [info, rows] = [await r.api.showInfo(), await r.api.showStat()];
-    const byListener = new Map<string, Stats>();
-    for (const row of rows) {
-      if (row.svname !== 'FRONTEND') continue;
-      byListener.set(row.pxname, {
-        bytesIn: row.bin, bytesOut: row.bout, activeConnections: row.scur, totalConnections: row.stot, requestErrors: row.ereq,
-      });
-    }
-    return { operating: operatingFromStats(graph, rows), counters: { epoch: `${info.Pid ?? ''}`, byListener } };
+    const { pid, rows } = await r.api.snapshot();
+    return { operating: operatingFromStats(graph, rows), counters: countersOf(pid, rows) };
   }
 
   async remove(lbId: string): Promise<void> {
     const r = this.#running.get(lbId) ?? this.#instance(lbId, []);
+    r.unwatch?.();
+    r.unwatch = undefined;
     await r.instance.stop();
     this.#running.delete(lbId);
     this.#adopted.delete(lbId);
@@ -175,15 +191,32 @@ export class HaproxyProvider implements Provider {
   }
 
   async close(): Promise<void> {
+    for (const r of this.#running.values()) r.unwatch?.();
     this.#running.clear();
   }
 }
 
-/** HAProxy's server status (`UP`, `UP 1/3`, `DOWN`, `MAINT`, `DRAIN`, `no check`) as a member's health. */
-function healthOf(row: StatRow | undefined, adminStateUp: boolean): MemberHealth {
+/** The listeners' cumulative counters in one worker's `show stat` rows (epoch: the worker's PID). */
+function countersOf(pid: number, rows: readonly StatRow[]): NonNullable<Observation['counters']> {
+  const byListener = new Map<string, Stats>();
+  for (const row of rows) {
+    if (row.svname !== 'FRONTEND') continue;
+    byListener.set(row.pxname, {
+      bytesIn: row.bin, bytesOut: row.bout, activeConnections: row.scur, totalConnections: row.stot, requestErrors: row.ereq,
+    });
+  }
+  return { epoch: String(pid), byListener };
+}
+
+/**
+ * HAProxy's server status (`UP`, `UP 1/3`, `DOWN`, `MAINT`, `DRAIN`, `no check`) as a member's
+ * health. A healthy member with weight 0 takes no new connections: HAProxy still says `UP`, but
+ * Fulcrum reports it as draining, which is what Octavia's DRAINING means.
+ */
+function healthOf(row: StatRow | undefined, adminStateUp: boolean, weight: number): MemberHealth {
   if (!row) return { adminStateUp, status: null };
   const s = row.status.toUpperCase();
-  const status = s.startsWith('MAINT') ? 'MAINT' : s.startsWith('DRAIN') ? 'DRAIN' : s.startsWith('UP') ? 'UP'
+  const status = s.startsWith('MAINT') ? 'MAINT' : s.startsWith('DRAIN') ? 'DRAIN' : s.startsWith('UP') ? (weight === 0 ? 'DRAIN' : 'UP')
     : s.startsWith('DOWN') ? 'DOWN' : s.startsWith('NO CHECK') ? 'NO_CHECK' : null;
   return { adminStateUp, status };
 }
@@ -200,7 +233,7 @@ export function operatingFromStats(graph: LoadBalancerGraph, rows: readonly Stat
   for (const pool of graph.pools) {
     const members = graph.members.filter((m) => m.poolId === pool.id);
     const statuses = members.map((m) => {
-      const st = memberOperatingStatus(healthOf(row(pool.id, m.id), m.adminStateUp), monitored.has(pool.id));
+      const st = memberOperatingStatus(healthOf(row(pool.id, m.id), m.adminStateUp, m.weight), monitored.has(pool.id));
       out.push({ kind: 'member', id: m.id, status: st });
       return st;
     });

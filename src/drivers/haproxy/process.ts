@@ -9,11 +9,12 @@
  * 1.5 s late, and a zombie answers `kill -0` (haproxy-lab, "Notes and surprises").
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { run } from '../sys/exec.js';
 import { RuntimeApi } from './runtime-api.js';
+import type { StatRow } from './stats.js';
 
 export interface HaproxyInstanceOptions {
   /** The load balancer's state directory (absolute or relative to the agent's working directory). */
@@ -165,6 +166,39 @@ export class HaproxyInstance {
     }
   }
 
+  /**
+   * Calls `onExit` as soon as the master dies: holds an idle prompt-mode session on the master
+   * CLI, which the kernel closes when the master goes. A close while the master lives (a reload
+   * re-executes it) just reconnects. Returns a function that stops watching.
+   */
+  watch(onExit: () => void): () => void {
+    let stopped = false;
+    let sock: Socket | undefined;
+    const connectOnce = (): void => {
+      if (stopped) return;
+      sock = connect(this.paths.masterSocket);
+      sock.on('error', () => undefined); // 'close' follows and decides
+      sock.on('data', () => undefined);
+      sock.on('close', () => {
+        if (stopped) return;
+        void this.masterPid().then((pid) => {
+          if (stopped) return;
+          if (pid === null) {
+            stopped = true;
+            onExit();
+          } else setTimeout(connectOnce, 50).unref();
+        });
+      });
+      sock.write('prompt\n');
+      sock.unref();
+    };
+    connectOnce();
+    return () => {
+      stopped = true;
+      sock?.destroy();
+    };
+  }
+
   /** Every live HAProxy process (master, workers, old workers, orphans) started with our configuration. */
   #ourProcesses(): number[] {
     return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => this.#isOurs(p) && isAlive(p));
@@ -200,12 +234,25 @@ export class HaproxyInstance {
   }
 
   async #waitForWorker(notPid: number | null, why: string, timeoutMs = 10_000): Promise<number> {
+    return (await this.#waitForNewWorker(notPid, why, timeoutMs, () => this.workerPid().then((pid) => ({ pid, rows: [] })))).pid;
+  }
+
+  /**
+   * Polls the stats socket every 5 ms until a worker other than `notPid` answers. Returns it, and
+   * the last answer the old worker gave (both workers may answer on the shared socket for a few
+   * milliseconds during a reload).
+   */
+  async #waitForNewWorker(
+    notPid: number | null, why: string, timeoutMs: number, ask: () => Promise<{ pid: number; rows: StatRow[] }>,
+  ): Promise<{ pid: number; lastOld: { pid: number; rows: StatRow[] } | null }> {
     const deadline = Date.now() + timeoutMs;
+    let lastOld: { pid: number; rows: StatRow[] } | null = null;
     for (;;) {
       let last: unknown;
       try {
-        const pid = await this.workerPid();
-        if (pid !== notPid) return pid;
+        const answer = await ask();
+        if (answer.pid !== notPid) return { pid: answer.pid, lastOld };
+        lastOld = answer;
       } catch (err) {
         last = err; // socket not bound yet, or the old worker just closed it
       }
@@ -221,19 +268,22 @@ export class HaproxyInstance {
    * Hitless reload of the configuration on disk: saves `show servers state` to the server-state
    * file (the new worker loads it, so health, weights and admin states survive), sends `reload`
    * on the master CLI (listeners are handed over; the old worker finishes its connections) and
-   * waits until a new worker answers. The master keeps its PID.
+   * waits until a new worker answers. The master keeps its PID. Also returns the retiring
+   * worker's last `show stat` rows, read as late as possible (its counters die with it).
    * @param reason why, for the caller's log; it is also in every error's `detail`.
    * @throws FulcrumError DRIVER_FAILED (retryable) when the worker or master does not answer, or
    *   no new worker answers within 10 s.
    */
-  async reload(reason: string): Promise<{ workerPid: number }> {
+  async reload(reason: string): Promise<{ workerPid: number; retiring: { pid: number; rows: StatRow[] } }> {
     try {
-      const old = await this.workerPid();
+      let retiring = await this.api.snapshot();
       const [state] = await this.api.execute(['show servers state']);
       writeSynced(`${this.paths.serverStateFile}.tmp`, `${state ?? ''}\n`);
       renameSync(`${this.paths.serverStateFile}.tmp`, this.paths.serverStateFile);
       await this.#masterCommand('reload');
-      return { workerPid: await this.#waitForWorker(old, 'reload') };
+      const next = await this.#waitForNewWorker(retiring.pid, 'reload', 10_000, () => this.api.snapshot());
+      if (next.lastOld) retiring = next.lastOld;
+      return { workerPid: next.pid, retiring };
     } catch (err) {
       const inner = err instanceof FulcrumError ? err : null;
       throw driverFailed(inner?.message ?? 'HAProxy could not be reloaded.', `reload (${reason}): ${inner?.detail ?? (err as Error).message}`,

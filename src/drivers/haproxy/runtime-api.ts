@@ -134,6 +134,12 @@ export class RuntimeApi {
     return parseShowInfo((await this.execute(['show info']))[0]!);
   }
 
+  /** `show info` and `show stat` in one session, so both come from the same worker: its PID and its rows. */
+  async snapshot(): Promise<{ pid: number; rows: StatRow[] }> {
+    const [info, stat] = await this.execute(['show info', 'show stat']);
+    return { pid: Number(parseShowInfo(info!).Pid), rows: parseShowStat(stat!) };
+  }
+
   /** `show stat`: frontends, backends and servers with counters and status. */
   async showStat(): Promise<StatRow[]> {
     return parseShowStat((await this.execute(['show stat']))[0]!);
