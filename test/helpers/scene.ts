@@ -1,0 +1,127 @@
+/**
+ * @module test/helpers/scene — the seed's scene for end-to-end tests: networks `lbaas` and
+ * `webserver` on random per-run subnets, stand-in web servers in namespaces on `webserver`, a
+ * client namespace on `lbaas` with no route off this machine, and the HAProxy provider on the
+ * netns driver behind a real API and agent. `close()` removes all of it.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
+import { createHost, curlFrom, deleteHost, serveHttp, type HostSpec } from '../../src/drivers/interface/hosts.js';
+import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
+import { killNamespaceProcesses } from '../../src/drivers/sys/ip.js';
+import { call, makeTestApi, type TestApi } from './fixtures.js';
+
+export interface SubnetRef { id: string; network_id: string }
+
+export interface Scene {
+  t: TestApi;
+  /** The provider the agent runs (tests may swap it when they restart the agent). */
+  provider: HaproxyProvider;
+  lbNet: string;
+  webNet: string;
+  lbSubnet: SubnetRef;
+  webSubnet: SubnetRef;
+  /** The client namespace (on `lbaas`, no default route). */
+  client: string;
+  /** A per-run namespace name for a host called `short` (web1, web2…). */
+  ns(short: string): string;
+  /** Makes a stand-in web server answering `short` on the webserver subnet; returns its address. */
+  web(short: string): Promise<string>;
+  /** Kills a web server's process (its host stays: health checks get connection refused). */
+  kill(short: string): Promise<void>;
+  /** Brings a killed or deleted web server back with the same port and address. */
+  revive(short: string): Promise<void>;
+  /** Body of GET `url` from the client namespace (throws on failure). */
+  get(url: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+const quiet = { info: () => undefined, warn: () => undefined };
+
+/** Polls `fn` every 50 ms until it returns a value other than undefined (errors count as undefined). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function makeScene(): Promise<Scene> {
+  const run = randomUUID().slice(0, 6);
+  const octet = 100 + Math.floor(Math.random() * 150);
+  const lbNet = `10.201.${octet}`;
+  const webNet = `10.202.${octet}`;
+  let provider!: HaproxyProvider;
+  const t = await makeTestApi({
+    providers: (dir) => {
+      provider = new HaproxyProvider({ stateDir: join(dir, 'lb'), iface: new NetnsInterfaceDriver(), log: quiet });
+      return [provider];
+    },
+  });
+  const made = new Set<string>();
+  const specs = new Map<string, HostSpec>();
+  const ns = (short: string): string => `fx${run}-${short}`;
+  const network = async (name: string, cidr: string): Promise<SubnetRef> => {
+    const n = (await call(t.app, 'POST', '/v2.0/networks', { network: { name } })).body.network;
+    return (await call(t.app, 'POST', '/v2.0/subnets', { subnet: { network_id: n.id, ip_version: 4, cidr, name: `${name}-subnet` } })).body.subnet;
+  };
+  const host = async (name: string, subnet: SubnetRef, gateway: boolean): Promise<string> => {
+    const port = (await call(t.app, 'POST', '/v2.0/ports', { port: { network_id: subnet.network_id, name, device_owner: 'compute:fulcrum-test' } })).body.port;
+    const address = port.fixed_ips[0].ip_address as string;
+    const spec: HostSpec = {
+      namespace: name, networkId: subnet.network_id, portId: port.id, macAddress: port.mac_address, address, prefixLength: 24,
+      ...(gateway ? { gateway: address.replace(/\.\d+$/, '.1') } : {}),
+    };
+    specs.set(name, spec);
+    made.add(name);
+    await createHost(spec);
+    return address;
+  };
+  const scene: Scene = {
+    t, lbNet, webNet, client: ns('cli'), ns,
+    get provider() { return provider; },
+    set provider(p) { provider = p; },
+    lbSubnet: await network('lbaas', `${lbNet}.0/24`),
+    webSubnet: undefined as unknown as SubnetRef,
+    web: async (short) => {
+      const address = await host(ns(short), scene.webSubnet, true);
+      await serveHttp(ns(short), address, 80, short);
+      return address;
+    },
+    kill: (short) => killNamespaceProcesses(ns(short)),
+    revive: async (short) => {
+      const spec = specs.get(ns(short))!;
+      await createHost(spec);
+      await serveHttp(spec.namespace, spec.address, 80, short);
+    },
+    get: async (url) => (await curlFrom(ns('cli'), url, 2)).trim(),
+    close: async () => {
+      await t.close();
+      for (const n of made) await deleteHost(n);
+    },
+  };
+  scene.webSubnet = await network('webserver', `${webNet}.0/24`);
+  await host(ns('cli'), scene.lbSubnet, false);
+  return scene;
+}
+
+/** The seed's fully-populated load balancer on the scene: listener HTTP:80, pool ROUND_ROBIN, HTTP monitor. */
+export function seedLoadBalancer(s: Scene, members: string[], extra: { vipHost?: number; monitor?: Record<string, unknown> } = {}): Record<string, unknown> {
+  return {
+    loadbalancer: {
+      name: 'lb1', vip_subnet_id: s.lbSubnet.id, vip_address: `${s.lbNet}.${extra.vipHost ?? 7}`, provider: 'haproxy',
+      listeners: [{
+        name: 'listener1', protocol: 'HTTP', protocol_port: 80,
+        default_pool: {
+          name: 'pool1', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
+          healthmonitor: extra.monitor ?? { type: 'HTTP', delay: 1, timeout: 1, max_retries: 2, max_retries_down: 2, url_path: '/' },
+          members: members.map((address) => ({ address, protocol_port: 80, subnet_id: s.webSubnet.id })),
+        },
+      }],
+    },
+  };
+}
