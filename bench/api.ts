@@ -1,64 +1,81 @@
 /**
- * @module bench/api — control-plane latency and throughput of `fulcrum up` (SQLite, noop
- * provider), measured the way ../shared/peers/octavia/bench-results.md measured Octavia 11:
- * sequential requests on a new TCP connection each, medians; then wrk. Prints each figure as the
- * median over rounds with its spread, beside the goal and Octavia's figure.
- *   node dist/bench/api.js [--rounds 5] [--n 100] [--duration 5] [--database URL] [--json FILE]
+ * @module bench/api — latency and req/s of `fulcrum up`'s Octavia API beside Octavia 11's figures and our goals.
+ *
+ *   node dist/bench/api.js [--rounds 5] [--n 100] [--duration 3] [--database URL] [--json FILE]
+ *
+ * Starts the real server (noop provider, SQLite unless --database), makes a network and subnet over
+ * the Neutron API, then per round: N × POST load balancer, N × GET list of 100, N × GET one, on one
+ * keep-alive connection; N × GET one on a new connection per request, which is how
+ * ../shared/peers/octavia/bench-results.md measured Octavia; then wrk on GET one at c = 1, 4, 32 and
+ * on the list of 100 at c = 4 (Octavia's wrk line). Each figure is the median over rounds with the
+ * min–max of the rounds. Load balancers accumulate: round r POSTs with r·N already present.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, percentile, spread } from './lib/stats.js';
+import { acrossRounds, formatAcrossRounds, median, percentile, type AcrossRounds } from './lib/stats.js';
 
-const { values: opt } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '5' }, n: { type: 'string', default: '100' },
-    duration: { type: 'string', default: '5' }, database: { type: 'string' }, json: { type: 'string' },
-  },
-});
-const ROUNDS = Number(opt.rounds);
-const N = Number(opt.n);
-const DURATION = Number(opt.duration);
-const PROJECT = 'bench';
+const USAGE = 'usage: node dist/bench/api.js [--rounds 5] [--n 100] [--duration 3] [--database URL] [--json FILE]';
 
-/** Octavia 11's figures (MODE=apionly, SQLite, noop provider) from bench-results.md, and our goals. */
-const OCTAVIA = { post: 22.6, list100: 36.0, getOne: 14.6, wrkListC4: 25.3 };
-const GOALS = { post: 2.5, list100: 5, getOne: 1.5, rps: 2000 };
+/** The command line, checked. */
+interface Options { rounds: number; n: number; duration: number; database?: string; json?: string }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+function readOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rounds: { type: 'string', default: '5' }, n: { type: 'string', default: '100' },
+      duration: { type: 'string', default: '3' }, database: { type: 'string' }, json: { type: 'string' },
+    },
   });
+  const positiveInt = (name: 'rounds' | 'n' | 'duration'): number => {
+    const v = Number(values[name]);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer (got '${values[name]}')`);
+    return v;
+  };
+  return {
+    rounds: positiveInt('rounds'), n: positiveInt('n'), duration: positiveInt('duration'),
+    ...(values.database ? { database: values.database } : {}), ...(values.json ? { json: values.json } : {}),
+  };
 }
 
-let base = '';
-/** One request on a new connection (as Octavia's bench.py); resolves with [ms, status, body]. */
-function timed(method: string, path: string, body?: unknown): Promise<[number, number, any]> {
+const PROJECT = 'bench';
+const LIST = '/v2/lbaas/loadbalancers?limit=100';
+
+/** Octavia 11, MODE=apionly, SQLite, noop provider (the like-for-like row of bench-results.md). */
+const OCTAVIA = { post: 22.6, list100: 36.0, getOne: 14.6, wrkList100C4: 25.3 };
+/** Not measured there: one sync worker serves 1 / 14.6 ms whatever the concurrency ("concurrency just queues"). */
+const OCTAVIA_GET_ONE_RPS = 1000 / OCTAVIA.getOne;
+const GOALS = { post: 2.5, list100: 5, getOne: 1.5, rps: 2000 };
+
+/** One answer and how long it took, from writing the request to the last byte of the body. */
+interface Reply<T> { ms: number; status: number; body: T }
+
+/** Sends one request; `agent: false` opens a new connection for it. */
+function send<T>(base: string, agent: Agent | false, method: string, path: string, body?: unknown): Promise<Reply<T>> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const req = request(`${base}${path}`, {
-      method, agent: false,
-      headers: { 'x-project-id': PROJECT, connection: 'close', ...(payload ? { 'content-type': 'application/json' } : {}) },
+      method, agent,
+      headers: { 'x-project-id': PROJECT, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         const text = Buffer.concat(chunks).toString();
-        const isJson = String(res.headers['content-type'] ?? '').includes('json');
+        const isJson = String(res.headers['content-type']).startsWith('application/json');
         try {
-          resolve([ms, res.statusCode ?? 0, text && isJson ? JSON.parse(text) : text]);
+          resolve({ ms, status: res.statusCode ?? 0, body: (isJson ? JSON.parse(text) : text) as T });
         } catch (err) {
-          reject(err as Error);
+          reject(new Error(`${method} ${path}: ${res.statusCode} answer is not JSON: ${text.slice(0, 200)}`, { cause: err }));
         }
       });
     });
@@ -67,97 +84,231 @@ function timed(method: string, path: string, body?: unknown): Promise<[number, n
   });
 }
 
-async function must(method: string, path: string, body?: unknown): Promise<any> {
-  const [, status, json] = await timed(method, path, body);
-  if (status >= 300) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(json)}`);
-  return json;
+/** Throws unless the reply has the expected status. */
+function expect<T>(r: Reply<T>, status: number, what: string): Reply<T> {
+  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+  return r;
 }
 
-function wrk(path: string, connections: number): number {
-  const out = execFileSync('wrk', ['-t', String(Math.min(2, connections)), '-c', String(connections), '-d', `${DURATION}s`,
-    '-H', `X-Project-Id: ${PROJECT}`, `${base}${path}`], { encoding: 'utf8' });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (errors) throw new Error(`wrk saw ${errors[1]} non-2xx answers on ${path}`);
-  return m ? Number(m[1]) : NaN;
-}
+/** What one wrk run reports. */
+interface WrkResult { rps: number; p50: number; p99: number }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const mainJs = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
-  const server = spawn(process.execPath, [mainJs, 'up', '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--auth', 'noauth',
-    '--provider', 'noop', '--interface-driver', 'host', '--log-level', 'warn', ...(opt.database ? ['--database', opt.database] : [])],
-  { stdio: ['ignore', 'ignore', 'inherit'] });
-  const stop = () => {
-    if (server.exitCode === null) server.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+const UNIT_MS: Record<string, number> = { us: 1e-3, ms: 1, s: 1000, m: 60_000 };
+/** Parses `wrk --latency` output; throws on socket errors or non-2xx answers, which would flatter the figure. */
+function parseWrk(out: string): WrkResult {
+  const lat = (p: number): number => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+    if (!m) throw new Error(`wrk output has no ${p}% latency:\n${out}`);
+    return Number(m[1]) * UNIT_MS[m[2]!]!;
   };
-  process.on('SIGINT', () => { stop(); process.exit(130); });
-  try {
-    for (let i = 0; ; i++) {
-      const ok = await timed('GET', '/healthcheck').then(([, s]) => s === 200, () => false);
-      if (ok) break;
-      if (i > 300) throw new Error('the server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const net = (await must('POST', '/v2.0/networks', { network: { name: 'bench' } })).network;
-    const subnet = (await must('POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.0.0.0/16' } })).subnet;
-    const rounds: { post: number[]; list100: number[]; getOne: number[] }[] = [];
-    let someId = '';
-    for (let r = 0; r < ROUNDS; r++) {
-      const post: number[] = [];
-      for (let i = 0; i < N; i++) {
-        const [ms, status, body] = await timed('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: `lb-${r}-${i}`, vip_subnet_id: subnet.id } });
-        if (status !== 201) throw new Error(`POST: ${status} ${JSON.stringify(body)}`);
-        post.push(ms);
-        someId = body.loadbalancer.id;
-      }
-      const list100: number[] = [];
-      for (let i = 0; i < N; i++) {
-        const [ms, , body] = await timed('GET', '/v2/lbaas/loadbalancers?limit=100');
-        if (body.loadbalancers.length !== Math.min(100, (r + 1) * N)) throw new Error('the list is short of load balancers');
-        list100.push(ms);
-      }
-      const getOne: number[] = [];
-      for (let i = 0; i < N; i++) getOne.push((await timed('GET', `/v2/lbaas/loadbalancers/${someId}`))[0]);
-      rounds.push({ post, list100, getOne });
-      process.stderr.write(`round ${r + 1}/${ROUNDS}: POST ${median(post).toFixed(2)} ms, list100 ${median(list100).toFixed(2)} ms, GET ${median(getOne).toFixed(2)} ms\n`);
-    }
-    const rps: Record<string, number> = {};
-    for (const c of [1, 4, 32]) rps[`getOne_c${c}`] = wrk(`/v2/lbaas/loadbalancers/${someId}`, c);
-    rps.list100_c4 = wrk('/v2/lbaas/loadbalancers?limit=100', 4);
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(out);
+  const bad = /Non-2xx or 3xx responses: (\d+)|Socket errors: .*/.exec(out);
+  if (!rps || bad) throw new Error(`wrk: ${bad ? bad[0] : 'no Requests/sec'}\n${out}`);
+  return { rps: Number(rps[1]), p50: lat(50), p99: lat(99) };
+}
 
-    const lat = (k: 'post' | 'list100' | 'getOne') => {
-      const meds = rounds.map((x) => median(x[k]));
-      const p99s = rounds.map((x) => percentile(x[k], 99));
-      return { median: median(meds), spread: spread(meds), p99: median(p99s) };
+async function freePort(): Promise<number> {
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as { port: number };
+  s.close();
+  await once(s, 'close');
+  return port;
+}
+
+/** Child processes this bench started, stopped by PID on exit, error or SIGINT. */
+const children = new Set<ChildProcess>();
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+    const pid = child.pid;
+    const exited = once(child, 'exit');
+    // It may exit on its own meanwhile (Ctrl-C reaches the whole process group): ESRCH is no error then.
+    const kill = (signal: NodeJS.Signals): void => {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
     };
-    const post = lat('post');
-    const list100 = lat('list100');
-    const getOne = lat('getOne');
-    const cpus = execFileSync('nproc', { encoding: 'utf8' }).trim();
-    const lines = [
-      `Fulcrum API bench — ${new Date().toISOString().slice(0, 16)}Z, ${cpus} CPUs, ${opt.database ? 'PostgreSQL' : 'SQLite'}, noop provider,`,
-      `${ROUNDS} rounds × ${N} sequential requests on new connections; wrk ${DURATION} s per line`,
-      '',
-      '| figure | Fulcrum median (min–max of rounds) | p99 | goal | Octavia 11 | Octavia / Fulcrum |',
-      '|---|---|---|---|---|---|',
-      `| POST load balancer | ${post.median.toFixed(2)} ms (${post.spread}) | ${post.p99.toFixed(2)} ms | ≤ ${GOALS.post} ms | ${OCTAVIA.post} ms | ${(OCTAVIA.post / post.median).toFixed(1)}× |`,
-      `| GET list of 100 | ${list100.median.toFixed(2)} ms (${list100.spread}) | ${list100.p99.toFixed(2)} ms | ≤ ${GOALS.list100} ms | ${OCTAVIA.list100} ms | ${(OCTAVIA.list100 / list100.median).toFixed(1)}× |`,
-      `| GET one | ${getOne.median.toFixed(2)} ms (${getOne.spread}) | ${getOne.p99.toFixed(2)} ms | ≤ ${GOALS.getOne} ms | ${OCTAVIA.getOne} ms | ${(OCTAVIA.getOne / getOne.median).toFixed(1)}× |`,
-      `| GET one, wrk c=1 / 4 / 32 | ${rps.getOne_c1!.toFixed(0)} / ${rps.getOne_c4!.toFixed(0)} / ${rps.getOne_c32!.toFixed(0)} req/s | | ≥ ${GOALS.rps} req/s | | |`,
-      `| GET list of 100, wrk c=4 | ${rps.list100_c4!.toFixed(0)} req/s | | | ${OCTAVIA.wrkListC4} req/s | ${(rps.list100_c4! / OCTAVIA.wrkListC4).toFixed(0)}× |`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    if (opt.json) writeFileSync(opt.json, JSON.stringify({ date: new Date().toISOString(), cpus, rounds: ROUNDS, n: N, post, list100, getOne, rps }, null, 2));
+    kill('SIGTERM');
+    const timer = setTimeout(() => kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+  children.delete(child);
+}
+
+function startChild(cmd: string, args: readonly string[], stdout: 'ignore' | 'pipe'): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', stdout, 'inherit'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+async function runWrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
+  const child = startChild('wrk', ['--latency', '-t', String(Math.min(2, connections)), '-c', String(connections),
+    '-d', `${seconds}s`, '-H', `X-Project-Id: ${PROJECT}`, url], 'pipe');
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  const [code] = await once(child, 'exit') as [number | null];
+  if (code !== 0) throw new Error(`wrk exited with ${code}:\n${out}`);
+  return parseWrk(out);
+}
+
+/** Starts `fulcrum up` and resolves once GET /healthcheck answers 200. */
+async function startServer(dir: string, base: string, port: number, database: string | undefined): Promise<ChildProcess> {
+  const mainJs = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
+  const server = startChild(process.execPath, [mainJs, 'up', '--data-dir', dir, '--listen', `127.0.0.1:${port}`,
+    '--auth', 'noauth', '--provider', 'noop', '--interface-driver', 'host', '--log-level', 'warn',
+    ...(database ? ['--database', database] : [])], 'ignore');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode} before it was healthy`);
+    const ok = await send(base, false, 'GET', '/healthcheck').then((r) => r.status === 200, () => false);
+    if (ok) return server;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the server was not healthy within 30 s');
+}
+
+/** One round's raw latencies (ms) and wrk results. */
+interface Round {
+  post: number[]; list100: number[]; getOne: number[]; getOneNewConnection: number[];
+  wrk: Record<'getOneC1' | 'getOneC4' | 'getOneC32' | 'list100C4', WrkResult>;
+}
+
+async function bench(base: string, o: Options): Promise<Round[]> {
+  const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+  const call = <T>(method: string, path: string, body?: unknown): Promise<Reply<T>> => send<T>(base, keepAlive, method, path, body);
+  const net = expect(await call<{ network: { id: string } }>('POST', '/v2.0/networks', { network: { name: 'bench' } }), 201, 'POST network');
+  const subnet = expect(await call<{ subnet: { id: string } }>('POST', '/v2.0/subnets',
+    { subnet: { network_id: net.body.network.id, cidr: '10.0.0.0/16', ip_version: 4 } }), 201, 'POST subnet');
+  const createLb = async (name: string): Promise<Reply<{ loadbalancer: { id: string } }>> => expect(
+    await call<{ loadbalancer: { id: string } }>('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name, vip_subnet_id: subnet.body.subnet.id } }),
+    201, 'POST load balancer');
+  const times = async <T>(check: (r: Reply<T>) => void, fn: () => Promise<Reply<T>>): Promise<number[]> => {
+    const ms: number[] = [];
+    for (let i = 0; i < o.n; i++) {
+      const r = await fn();
+      check(r);
+      ms.push(r.ms);
+    }
+    return ms;
+  };
+  let count = 0;
+  const rounds: Round[] = [];
+  try {
+    for (let r = 0; r < o.rounds; r++) {
+      const ids: string[] = [];
+      const post = await times((x) => { ids.push(x.body.loadbalancer.id); }, () => createLb(`lb-${r}-${count++}`));
+      while (count < 100) await createLb(`filler-${count++}`); // the list needs ≥ 100 to return 100
+      const list100 = await times((x) => {
+        if (expect(x, 200, 'GET list').body.loadbalancers.length !== 100) throw new Error(`GET list: ${x.body.loadbalancers.length} load balancers, not 100`);
+      }, () => call<{ loadbalancers: unknown[] }>('GET', LIST));
+      const one = `/v2/lbaas/loadbalancers/${ids[ids.length >> 1]}`;
+      const isOne = (x: Reply<unknown>): void => { expect(x, 200, 'GET one'); };
+      const getOne = await times(isOne, () => call('GET', one));
+      const getOneNewConnection = await times(isOne, () => send(base, false, 'GET', one));
+      const wrk = {
+        getOneC1: await runWrk(`${base}${one}`, 1, o.duration), getOneC4: await runWrk(`${base}${one}`, 4, o.duration),
+        getOneC32: await runWrk(`${base}${one}`, 32, o.duration), list100C4: await runWrk(`${base}${LIST}`, 4, o.duration),
+      };
+      rounds.push({ post, list100, getOne, getOneNewConnection, wrk });
+      process.stderr.write(`round ${r + 1}/${o.rounds} (${count} LBs): POST ${median(post).toFixed(2)} ms, list100 ${median(list100).toFixed(2)} ms, `
+        + `GET ${median(getOne).toFixed(2)} ms, GET new conn ${median(getOneNewConnection).toFixed(2)} ms, `
+        + `wrk GET c1/4/32 ${wrk.getOneC1.rps.toFixed(0)}/${wrk.getOneC4.rps.toFixed(0)}/${wrk.getOneC32.rps.toFixed(0)} req/s\n`);
+    }
   } finally {
-    stop();
+    keepAlive.destroy();
+  }
+  return rounds;
+}
+
+/** A line of the results table: figure, Fulcrum's value across rounds, p99 (median over rounds), goal, Octavia, ratio. */
+interface Row { figure: string; value: AcrossRounds; p99: number; unit: 'ms' | 'req/s'; goal?: number; octavia?: number; octaviaNote?: string }
+
+function summarize(rounds: readonly Round[]): Row[] {
+  const lat = (k: 'post' | 'list100' | 'getOne' | 'getOneNewConnection') =>
+    ({ value: acrossRounds(rounds.map((x) => median(x[k]))), p99: median(rounds.map((x) => percentile(x[k], 99))), unit: 'ms' as const });
+  const wrk = (k: keyof Round['wrk']) =>
+    ({ value: acrossRounds(rounds.map((x) => x.wrk[k].rps)), p99: median(rounds.map((x) => x.wrk[k].p99)), unit: 'req/s' as const });
+  return [
+    { figure: 'POST load balancer', ...lat('post'), goal: GOALS.post, octavia: OCTAVIA.post },
+    { figure: 'GET list of 100', ...lat('list100'), goal: GOALS.list100, octavia: OCTAVIA.list100 },
+    { figure: 'GET one', ...lat('getOne'), goal: GOALS.getOne, octavia: OCTAVIA.getOne },
+    { figure: 'GET one, new connection each (Octavia\'s method)', ...lat('getOneNewConnection'), goal: GOALS.getOne, octavia: OCTAVIA.getOne },
+    ...([1, 4, 32] as const).map((c) => ({ figure: `GET one, wrk c=${c}`, ...wrk(`getOneC${c}`), goal: GOALS.rps,
+      octavia: OCTAVIA_GET_ONE_RPS, octaviaNote: '(1/14.6 ms)' })),
+    { figure: 'GET list of 100, wrk c=4', ...wrk('list100C4'), octavia: OCTAVIA.wrkList100C4 },
+  ];
+}
+
+function table(rows: readonly Row[]): string {
+  const lines = [
+    '| figure | Fulcrum: median of rounds (min–max) | p99 | goal | Octavia 11 | better than Octavia |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const isMs = r.unit === 'ms';
+    const meets = r.goal === undefined ? '' : (isMs ? r.value.median <= r.goal : r.value.median >= r.goal) ? ' ✓' : ' ✗';
+    const goal = r.goal === undefined ? '–' : `${isMs ? '≤' : '≥'} ${r.goal} ${r.unit}${meets}`;
+    const octavia = r.octavia === undefined ? '–' : `${r.octavia.toFixed(isMs ? 1 : 0)} ${r.unit}${r.octaviaNote ? ` ${r.octaviaNote}` : ''}`;
+    const ratio = r.octavia === undefined ? '–' : `${(isMs ? r.octavia / r.value.median : r.value.median / r.octavia).toFixed(1)}×`;
+    lines.push(`| ${r.figure} | ${formatAcrossRounds(r.value, isMs ? 2 : 0)} ${r.unit} | ${r.p99.toFixed(2)} ms | ${goal} | ${octavia} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  let o: Options;
+  try {
+    o = readOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench/api: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-'));
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> => cleaning ??= (async () => {
+    await Promise.all([...children].map(stopChild));
+    rmSync(dir, { recursive: true, force: true });
+  })();
+  let isInterrupted = false;
+  process.once('SIGINT', () => {
+    isInterrupted = true;
+    process.stderr.write('bench/api: interrupted; stopping the server and removing its data\n');
+    void cleanup().finally(() => process.exit(130));
+  });
+  try {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    await startServer(dir, base, port, o.database);
+    const started = Date.now();
+    const rounds = await bench(base, o);
+    const rows = summarize(rounds);
+    process.stdout.write([
+      `Fulcrum API bench, ${new Date().toISOString().slice(0, 16)}Z, ${availableParallelism()} CPUs, ${o.database ? 'PostgreSQL' : 'SQLite'}, noop provider:`,
+      `${o.rounds} rounds × ${o.n} sequential requests (keep-alive unless noted; p99 is the median of the rounds' p99),`,
+      `wrk ${o.duration} s per line per round (p99 from wrk --latency); Octavia 11: MODE=apionly, SQLite, noop provider.`,
+      '', table(rows), '', `measured in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    ].join('\n'));
+    if (o.json) {
+      writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), cpus: availableParallelism(),
+        database: o.database ? 'postgresql' : 'sqlite', rounds: o.rounds, n: o.n, duration: o.duration, rows,
+        perRound: rounds.map((x) => ({ post: median(x.post), list100: median(x.list100), getOne: median(x.getOne),
+          getOneNewConnection: median(x.getOneNewConnection), wrk: x.wrk })) }, null, 2)}\n`);
+    }
+    return 0;
+  } catch (err) {
+    if (isInterrupted) return 130; // the children were killed under it: not a failure worth a stack
+    throw err;
+  } finally {
+    await cleanup();
   }
 }
 
-main().catch((err: unknown) => {
+main().then((code) => { process.exitCode = code; }, (err: unknown) => {
   process.stderr.write(`bench/api: ${(err as Error).stack ?? String(err)}\n`);
   process.exitCode = 1;
 });

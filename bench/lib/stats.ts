@@ -1,21 +1,35 @@
 /** @module bench/lib/stats — the summary statistics every bench prints. */
 
-/** The median of a sample (NaN when empty). */
-export function median(xs: readonly number[]): number {
-  return percentile(xs, 50);
-}
-
-/** The p-th percentile by linear interpolation between closest ranks. */
+/** The p-th percentile (0–100) by linear interpolation between closest ranks, as numpy's default; NaN when empty. */
 export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   const rank = (p / 100) * (s.length - 1);
   const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return s[lo]! + (s[hi]! - s[lo]!) * (rank - lo);
+  return s[lo]! + (s[Math.ceil(rank)]! - s[lo]!) * (rank - lo);
 }
 
-/** "min–max" of a sample, to two decimals. */
-export function spread(xs: readonly number[]): string {
-  return `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+/** The median of a sample; NaN when empty. */
+export function median(xs: readonly number[]): number {
+  return percentile(xs, 50);
+}
+
+/** A figure measured once per round: the median across rounds and the spread (min and max) of the rounds. */
+export interface AcrossRounds {
+  /** Median of the per-round values. */
+  median: number;
+  /** Smallest per-round value. */
+  min: number;
+  /** Largest per-round value. */
+  max: number;
+}
+
+/** Summarises one value per round as median and min–max. */
+export function acrossRounds(perRound: readonly number[]): AcrossRounds {
+  return { median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound) };
+}
+
+/** "median (min–max)" with the given number of decimals. */
+export function formatAcrossRounds(x: AcrossRounds, decimals: number): string {
+  return `${x.median.toFixed(decimals)} (${x.min.toFixed(decimals)}–${x.max.toFixed(decimals)})`;
 }
