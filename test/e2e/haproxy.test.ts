@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
 import { after, before, test } from 'node:test';
 import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
+import { isAlive } from '../../src/drivers/haproxy/process.js';
 import { RuntimeApi } from '../../src/drivers/haproxy/runtime-api.js';
 import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
 import { netnsExists } from '../../src/drivers/sys/ip.js';
@@ -120,6 +121,28 @@ test('kill -9 of HAProxy: the agent notices and serves again', async () => {
   await until('serving again', async () => ((await get(vipUrl())) !== '' ? true : undefined), 1000); // the issue's bound
   process.stdout.write(`# serving again ${Date.now() - killed} ms after kill -9 of master and worker\n`);
   assert.notEqual(readFileSync(join(dir, 'haproxy.pid'), 'utf8').trim(), String(master));
+});
+
+test('an agent restart removes what belongs to no load balancer: HAProxy, namespace and files', async () => {
+  const r = await call(t.app, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { name: 'stray', vip_subnet_id: s.lbSubnet.id, provider: 'haproxy' } });
+  assert.equal(r.status, 201);
+  const stray = r.body.loadbalancer.id as string;
+  await waitFor(t.app, `/v2/lbaas/loadbalancers/${stray}`, 'loadbalancer', 'ACTIVE', 10_000);
+  const dir = s.provider.dirOf(stray);
+  const master = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8').trim());
+  await agent2!.stop();
+  // The load balancer vanishes from the store while no agent runs (restored from a backup, say).
+  await t.store.transaction((tx) => tx.remove('loadbalancer', stray));
+  const fresh = new HaproxyProvider({ stateDir: dirname(dir), iface: new NetnsInterfaceDriver(), log: quiet });
+  agent2 = new Agent({ store: t.store, providers: new Map([[fresh.name, fresh]]), log: { ...quiet, error: () => undefined } });
+  await agent2.start();
+  await agent2.idle();
+  s.provider = fresh;
+  assert.ok(!netnsExists(`qlbaas-${stray}`), 'namespace removed');
+  assert.ok(!existsSync(dir), 'files removed');
+  assert.ok(!isAlive(master), 'HAProxy stopped');
+  assert.deepEqual(await fresh.running(), [lb.id], 'the real load balancer is untouched');
+  assert.notEqual(await get(vipUrl()), '');
 });
 
 test('deleting the load balancer leaves no namespace, process or file', async () => {
