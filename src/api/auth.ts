@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FulcrumError } from '../domain/errors.js';
 import type { Caller } from '../service/context.js';
 import type { AuthMode } from './deps.js';
+import { makeCaller } from './policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,9 +26,21 @@ export function isPublicPath(url: string): boolean {
   return path === '/' || path === '/v2' || path === '/v2/' || path === '/v2.0' || path === '/healthcheck';
 }
 
-/** Installs the authentication hook for the chosen mode. */
-export function installAuth(app: FastifyInstance, mode: AuthMode): void {
+/** Finds who a request acts as (null: anonymous, which only open routes accept). */
+export type Authenticator = (request: FastifyRequest) => Promise<Caller | null>;
+
+/**
+ * Installs the authentication hook: `authenticate` when given (token validation), else the
+ * chosen mode's own.
+ */
+export function installAuth(app: FastifyInstance, mode: AuthMode, authenticate?: Authenticator): void {
   app.decorateRequest('caller', null);
+  if (authenticate) {
+    app.addHook('onRequest', async (request) => {
+      request.caller = await authenticate(request);
+    });
+    return;
+  }
   if (mode !== 'noauth') {
     throw new FulcrumError('VALIDATION', `auth mode ${mode} is not available yet; use --auth noauth`, {
       detail: 'embedded identity and external Keystone come with the identity work',
@@ -36,6 +49,6 @@ export function installAuth(app: FastifyInstance, mode: AuthMode): void {
   app.addHook('onRequest', async (request) => {
     const header = request.headers['x-project-id'];
     const projectId = typeof header === 'string' && header !== '' ? header : null;
-    request.caller = { projectId, isAdmin: true };
+    request.caller = makeCaller({ projectId, roles: ['admin'], noauth: true });
   });
 }

@@ -1,6 +1,7 @@
 /** @module api/deps — what the API needs from the composition root. */
 import type { Store } from '../service/context.js';
 import type { ProviderConfig } from '../service/load-balancers.js';
+import type { Authenticator } from './auth.js';
 
 /** How requests are authenticated. */
 export type AuthMode = 'noauth' | 'embedded' | 'keystone';
@@ -9,6 +10,8 @@ export interface ApiDeps {
   store: Store;
   providers: ProviderConfig;
   auth: AuthMode;
+  /** Overrides the mode's authentication (token validation; tests pass their own). */
+  authenticate?: Authenticator;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { installAuth } from './auth.js';
+import { installPolicy, recordRoutes } from './policy.js';
 import type { ApiDeps } from './deps.js';
 import { familyOf, routeError, sendError } from './errors.js';
 import { healthMonitorRoutes } from './octavia/health-monitors.js';
@@ -57,7 +58,9 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       done(err as Error, undefined);
     }
   });
-  installAuth(app, deps.auth);
+  installAuth(app, deps.auth, deps.authenticate);
+  installPolicy(app);
+  recordRoutes(app);
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => {

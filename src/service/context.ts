@@ -7,8 +7,16 @@ export type { FilterValue, ListQuery, Store } from '../store/store.js';
 export interface Caller {
   /** The caller's project (Keystone project id), or null when none is known. */
   projectId: string | null;
-  /** True when the caller may act on every project's objects. */
+  /** The user (null under noauth). */
+  userId: string | null;
+  /** The roles the token carries in its project. */
+  roles: readonly string[];
+  /** True under `--auth noauth` (Octavia's `is_admin:True`). */
+  noauth: boolean;
+  /** True when the caller may act on every project's objects (Octavia's load-balancer:admin). */
   isAdmin: boolean;
+  /** True when the caller may see every project's objects (load-balancer:read-global). */
+  readsAll: boolean;
 }
 
 /**
@@ -32,5 +40,5 @@ export function owningProject(caller: Caller, requested: string | undefined): st
 
 /** True when the caller may see an object of this project. */
 export function canSee(caller: Caller, projectId: string): boolean {
-  return caller.isAdmin || caller.projectId === projectId;
+  return caller.isAdmin || caller.readsAll || caller.projectId === projectId;
 }

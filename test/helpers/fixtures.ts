@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { Agent, type Logger as AgentLogger } from '../../src/agent/agent.js';
 import type { Provider } from '../../src/drivers/provider.js';
 import { buildServer } from '../../src/api/server.js';
+import type { Authenticator } from '../../src/api/auth.js';
 import { newId, type NetworkId, type SubnetId } from '../../src/domain/ids.js';
 import { NoopProvider } from '../../src/drivers/noop/noop-provider.js';
 import { SqliteDialect } from '../../src/store/dialect-sqlite.js';
@@ -30,6 +31,8 @@ export interface TestApiOptions {
   providers?: (dir: string) => Provider[];
   /** Agent logger (silent by default; FULCRUM_TEST_LOG=1 prints). */
   log?: AgentLogger;
+  /** Authentication instead of noauth (policy tests). */
+  authenticate?: Authenticator;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -49,7 +52,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const agent = new Agent({ store, providers: new Map(providers.map((p) => [p.name, p])), log });
   await agent.start();
   const app = await buildServer({
-    store, auth: 'noauth', isReady: () => true,
+    store, auth: 'noauth', isReady: () => true, ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
     providers: { enabled: providers.map((p) => ({ name: p.name, description: p.description })), defaultProvider: providers[0]!.name },
   });
   const networkId = newId<'Network'>() as NetworkId;
