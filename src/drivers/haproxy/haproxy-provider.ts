@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { LoadBalancerGraph, Stats } from '../../domain/model.js';
 import {
@@ -120,7 +121,7 @@ export class HaproxyProvider implements Provider {
       }
     } else if (plan.kind === 'runtime') {
       try {
-        await api.execute(plan.commands);
+        await executeWaitingForDrain(api, plan.commands);
         // Written after HAProxy took the same server lines at runtime, so the next reload keeps them.
         await instance.writeConfig(text, { validate: false });
         this.counters.runtimeChanges++;
@@ -129,7 +130,8 @@ export class HaproxyProvider implements Provider {
         // A step refused (a server still holding connections cannot be deleted): a hitless reload
         // brings the worker to the desired configuration instead.
         await instance.writeConfig(text);
-        retired = await this.#reload(lbId, instance, `runtime change failed (${(err as Error).message}); ${plan.summary}`);
+        const why = err instanceof FulcrumError && err.detail ? err.detail : (err as Error).message;
+        retired = await this.#reload(lbId, instance, `runtime change failed (${why}); ${plan.summary}`);
       }
     } else {
       await instance.writeConfig(text);
@@ -193,6 +195,31 @@ export class HaproxyProvider implements Provider {
   async close(): Promise<void> {
     for (const r of this.#running.values()) r.unwatch?.();
     this.#running.clear();
+  }
+}
+
+/** How long a `del server` waits for the server's last request to finish before a reload does the job. */
+const DRAIN_WAIT_MS = 1000;
+
+/**
+ * Runs runtime commands; a `del server` refused because a request is still in flight on that
+ * (already disabled) server is tried again every 20 ms, with the commands after it, for up to
+ * {@link DRAIN_WAIT_MS}. Earlier commands are not sent twice.
+ */
+async function executeWaitingForDrain(api: RuntimeApi, commands: readonly string[]): Promise<void> {
+  const deadline = Date.now() + DRAIN_WAIT_MS;
+  let from = 0;
+  for (;;) {
+    try {
+      await api.execute(commands.slice(from));
+      return;
+    } catch (err) {
+      const detail = err instanceof FulcrumError ? err.detail ?? '' : '';
+      const at = commands.findIndex((c, i) => i >= from && c.startsWith('del server ') && detail.startsWith(`${c}:`));
+      if (at < 0 || !/still has connections/i.test(detail) || Date.now() > deadline) throw err;
+      from = at;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
 
