@@ -33,3 +33,20 @@ export function acrossRounds(perRound: readonly number[]): AcrossRounds {
 export function formatAcrossRounds(x: AcrossRounds, decimals: number): string {
   return `${x.median.toFixed(decimals)} (${x.min.toFixed(decimals)}–${x.max.toFixed(decimals)})`;
 }
+
+/** A sample's size, median, p99 and range. */
+export interface Distribution {
+  n: number;
+  median: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
+/** Summarises a sample (NaN fields when it is empty). */
+export function distribution(xs: readonly number[]): Distribution {
+  return {
+    n: xs.length, median: median(xs), p99: percentile(xs, 99),
+    min: xs.length === 0 ? NaN : Math.min(...xs), max: xs.length === 0 ? NaN : Math.max(...xs),
+  };
+}
