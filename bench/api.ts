@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acrossRounds, formatAcrossRounds, median, percentile, type AcrossRounds } from './lib/stats.js';
+import { stopChildProcess } from './lib/process.js';
 
 const USAGE = 'usage: node dist/bench/api.js [--rounds 5] [--n 100] [--duration 3] [--database URL] [--json FILE]';
 
@@ -120,22 +121,7 @@ async function freePort(): Promise<number> {
 const children = new Set<ChildProcess>();
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-    const pid = child.pid;
-    const exited = once(child, 'exit');
-    // It may exit on its own meanwhile (Ctrl-C reaches the whole process group): ESRCH is no error then.
-    const kill = (signal: NodeJS.Signals): void => {
-      try {
-        process.kill(pid, signal);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-      }
-    };
-    kill('SIGTERM');
-    const timer = setTimeout(() => kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await stopChildProcess(child, 5000);
   children.delete(child);
 }
 

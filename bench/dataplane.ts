@@ -49,6 +49,7 @@ import { cpuNsOf, meminfoKb, memoryOf, showProc } from './lib/haproxy-procs.js';
 import { Prober, wallNow, type ProbeAnswer } from './lib/prober-client.js';
 import { acrossRounds, distribution, formatAcrossRounds, median, type AcrossRounds, type Distribution } from './lib/stats.js';
 import { wrkFrom, type WrkResult } from './lib/wrk.js';
+import { stopChildProcess } from './lib/process.js';
 
 const USAGE = 'usage: node dist/bench/dataplane.js [--quick] [--lbs 20] [--floor 5] [--changes 10] [--reloads 100] [--rounds 5] '
   + '[--duration 5] [--density 100] [--poll-ms 5] [--only create,members,throughput,reloads,density] [--json FILE] [--log FILE]';
@@ -160,20 +161,7 @@ async function startServer(m: Made): Promise<void> {
 }
 
 async function stopServer(m: Made): Promise<void> {
-  const s = m.server;
-  if (!s || s.exitCode !== null || s.signalCode !== null || s.pid === undefined) return;
-  const exited = once(s, 'exit');
-  const kill = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(s.pid!, sig);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
-  };
-  kill('SIGTERM');
-  const timer = setTimeout(() => kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
+  if (m.server) await stopChildProcess(m.server, 15_000);
 }
 
 /** Fulcrum's log lines (pino JSON), parsed. */

@@ -17,6 +17,7 @@ import { poolRoutes } from './octavia/pools.js';
 import { octaviaExtraRoutes } from './octavia/extra.js';
 import { versionRoutes } from './versions.js';
 import { networkRoutes } from './network/routes.js';
+import { networkEndpointRoutes } from './neutron-lbaas/endpoint.js';
 
 export interface ServerOptions {
   /** A pino logger (or `false` for none). */
@@ -65,6 +66,9 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   app.setNotFoundHandler((request, reply) => {
     const family = familyOf(request.url);
+    if (/^\/network(\/|\?|$)/.test(request.url)) {
+      return reply.code(404).send({ NeutronError: { type: 'HTTPNotFound', message: 'The resource could not be found.', detail: '' } });
+    }
     if (family === 'octavia' && KNOWN_PATH.test(request.url)) return reply.code(405).send(routeError(405));
     if (family === 'neutron') {
       return reply.code(404).send({ NeutronError: { type: 'HTTPNotFound', message: 'The resource could not be found.', detail: '' } });
@@ -89,5 +93,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
     }, { prefix });
   }
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });
+  // The network endpoint (catalog: http://HOST:PORT/network): Neutron's networks and LBaaS v2.
+  await app.register(async (scope) => networkEndpointRoutes(scope, deps), { prefix: '/network' });
   return app;
 }

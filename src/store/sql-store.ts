@@ -267,6 +267,11 @@ export class SqlStore extends SqlReader implements Store {
     return this.db.name;
   }
 
+  /** The connection underneath, shared with stores of other tables (the identity store). */
+  get sqlDialect(): SqlDialect {
+    return this.db;
+  }
+
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction(async (conn) => {
       const tx = new SqlTx(conn, this.db);

@@ -8,11 +8,9 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startAttached, type Attached } from '../sys/exec.js';
 import { HostInterfaceDriver } from './host.js';
-import type { LoadResult } from './http-load.js';
-import type { LoadRun } from './hosts.js';
+import { startLoad } from './hosts.js';
 import { runInterfaceDriverContract, type ContractNetwork, type EnvFactory } from './interface-driver.contract.js';
 
-const LOAD = fileURLToPath(new URL('./http-load.js', import.meta.url));
 const RESPONDER = fileURLToPath(new URL('./http-responder.js', import.meta.url));
 
 /** GET with a fresh connection and a one-second limit; resolves with the body of a 200 answer. */
@@ -32,26 +30,6 @@ function get(url: string): Promise<string> {
   });
 }
 
-/** http-load.js from this process (hosts.ts `startLoad` without a namespace). */
-async function startLocalLoad(url: string): Promise<LoadRun> {
-  const p = await startAttached([process.execPath, LOAD, url, '2', 'close', '30000']);
-  try {
-    await p.waitForLine((l) => l === 'started', 10_000);
-  } catch (err) {
-    p.signal('SIGKILL');
-    throw err;
-  }
-  return {
-    pid: p.pid,
-    stop: async () => {
-      p.signal('SIGTERM');
-      const { stdout, stderr } = await p.exited;
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (!last.startsWith('{')) throw new Error(`load generator gave no result: ${stderr.trim()}`);
-      return JSON.parse(last) as LoadResult;
-    },
-  };
-}
 
 /**
  * `loopback`: IPv4 VIPs in 127.0.R.0/24 (R distinct per network), which the driver binds as they
@@ -84,7 +62,7 @@ function hostEnv(vips: 'loopback' | 'mapped'): EnvFactory {
         } satisfies ContractNetwork;
       },
       get: (_net, url) => get(url),
-      startLoad: (_net, url) => startLocalLoad(url),
+      startLoad: (_net, url) => startLoad(null, url, { concurrency: 2, mode: 'close', maxMs: 30_000 }),
       // Members of a host-driver load balancer are local processes.
       async serveMember(_net, port, text) {
         const p = await startAttached([process.execPath, RESPONDER, '127.0.0.1', String(port), text]);

@@ -86,12 +86,14 @@ export interface LoadRun {
 
 /**
  * Sends continuous HTTP load to `url` from inside `namespace` (a client namespace with no route
- * off this machine) until `stop()` or `maxMs`; resolves once the first answer arrived.
+ * off this machine; null: from this host, for 127.0.0.0/8 only) until `stop()` or `maxMs`;
+ * resolves once the first answer arrived.
  * `close`: a new connection per request; `keepalive`: reused connections (see http-load.ts).
  */
-export async function startLoad(namespace: string, url: string, opts: { concurrency?: number; mode?: 'close' | 'keepalive'; maxMs?: number } = {}): Promise<LoadRun> {
+export async function startLoad(namespace: string | null, url: string, opts: { concurrency?: number; mode?: 'close' | 'keepalive'; maxMs?: number } = {}): Promise<LoadRun> {
   const script = fileURLToPath(new URL('./http-load.js', import.meta.url));
-  const p = await startAttached(['ip', 'netns', 'exec', namespace, process.execPath, script, url,
+  const inNs = namespace === null ? [] : ['ip', 'netns', 'exec', namespace];
+  const p = await startAttached([...inNs, process.execPath, script, url,
     String(opts.concurrency ?? 4), opts.mode ?? 'close', String(opts.maxMs ?? 60_000)]);
   try {
     await p.waitForLine((l) => l === 'started', 10_000);
@@ -105,7 +107,7 @@ export async function startLoad(namespace: string, url: string, opts: { concurre
       p.signal('SIGTERM');
       const { stdout, stderr } = await p.exited;
       const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (!last.startsWith('{')) throw new Error(`load generator in ${namespace} gave no result: ${stderr.trim()}`);
+      if (!last.startsWith('{')) throw new Error(`load generator in ${namespace ?? 'the host'} gave no result: ${stderr.trim()}`);
       return JSON.parse(last) as LoadResult;
     },
   };
