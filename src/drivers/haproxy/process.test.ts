@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { FulcrumError } from '../../domain/errors.js';
 import { HaproxyInstance, isAlive } from './process.js';
+import type { StatRow } from './stats.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,7 +101,7 @@ test('start serves through the frontend; a second instance on the same directory
   assert.equal((await get(port)).status, 200);
 });
 
-test('reload is hitless for new connections: 0 failures, new worker, same master, new config served', async (t) => {
+test('reload is hitless for new connections: 0 failures, new worker, same master, new config served, every connection counted once', async (t) => {
   const { port, inst, cfg, first, started } = await fixture(t);
   let ok = 0;
   const failures: string[] = [];
@@ -120,10 +121,14 @@ test('reload is hitless for new connections: 0 failures, new worker, same master
   };
   const clients = [client(), client()];
   let worker = await inst.workerPid();
+  const frontendTotal = (rows: readonly StatRow[]): number => rows.find((r) => r.pxname === 'fe' && r.svname === 'FRONTEND')!.stot;
+  let retiredConnections = 0;
   for (const gen of [2, 3, 4]) {
     await sleep(100);
     assert.equal(await inst.writeConfig(cfg(gen)), true);
-    const { workerPid } = await inst.reload(`test generation ${gen}`);
+    const { workerPid, retiring } = await inst.reload(`test generation ${gen}`);
+    assert.equal(retiring.pid, worker, 'the retiring worker\'s counters');
+    retiredConnections += frontendTotal(retiring.rows);
     started.push(workerPid);
     assert.notEqual(workerPid, worker, 'a new worker serves');
     assert.equal(await inst.workerPid(), workerPid);
@@ -135,6 +140,8 @@ test('reload is hitless for new connections: 0 failures, new worker, same master
   t.diagnostic(`${ok} new-connection requests during 3 reloads, ${failures.length} failed`);
   assert.deepEqual(failures, []);
   assert.ok(ok > 20, `${ok} requests during the reloads`);
+  // The retiring workers' last counters were read after they stopped accepting: none is missed.
+  assert.equal(retiredConnections + frontendTotal(await inst.api.showStat()), ok, 'each connection counted by exactly one worker');
   assert.equal(await inst.masterPid(), first.pid, 'the master keeps its PID');
   assert.equal((await get(port)).gen, '4');
 });

@@ -13,7 +13,7 @@ import { connect, type Socket } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { run } from '../sys/exec.js';
-import { RuntimeApi } from './runtime-api.js';
+import { RuntimeApi, type PinnedWorker } from './runtime-api.js';
 import type { StatRow } from './stats.js';
 
 export interface HaproxyInstanceOptions {
@@ -269,13 +269,17 @@ export class HaproxyInstance {
    * file (the new worker loads it, so health, weights and admin states survive), sends `reload`
    * on the master CLI (listeners are handed over; the old worker finishes its connections) and
    * waits until a new worker answers. The master keeps its PID. Also returns the retiring
-   * worker's last `show stat` rows, read as late as possible (its counters die with it).
+   * worker's `show stat` rows, read through a session opened before the reload once that worker
+   * has stopped accepting connections (its counters die with it; connections it accepts after
+   * the new worker is up would otherwise be lost).
    * @param reason why, for the caller's log; it is also in every error's `detail`.
    * @throws FulcrumError DRIVER_FAILED (retryable) when the worker or master does not answer, or
    *   no new worker answers within 10 s.
    */
   async reload(reason: string): Promise<{ workerPid: number; retiring: { pid: number; rows: StatRow[] } }> {
+    let pinned: PinnedWorker | null = null;
     try {
+      pinned = await this.api.pin();
       let retiring = await this.api.snapshot();
       const [state] = await this.api.execute(['show servers state']);
       writeSynced(`${this.paths.serverStateFile}.tmp`, `${state ?? ''}\n`);
@@ -283,11 +287,19 @@ export class HaproxyInstance {
       await this.#masterCommand('reload');
       const next = await this.#waitForNewWorker(retiring.pid, 'reload', 10_000, () => this.api.snapshot());
       if (next.lastOld) retiring = next.lastOld;
+      if (pinned.pid === retiring.pid) {
+        // Exact counters when the old worker is still there (it is, while the pinned session is
+        // open); otherwise the last answer it gave on the stats socket.
+        const rows = await pinned.finalCounters(1000).catch(() => null);
+        if (rows && rows.length > 0) retiring = { pid: pinned.pid, rows };
+      }
       return { workerPid: next.pid, retiring };
     } catch (err) {
       const inner = err instanceof FulcrumError ? err : null;
       throw driverFailed(inner?.message ?? 'HAProxy could not be reloaded.', `reload (${reason}): ${inner?.detail ?? (err as Error).message}`,
         { retryable: inner?.retryable ?? true, cause: err });
+    } finally {
+      pinned?.close();
     }
   }
 

@@ -140,6 +140,25 @@ export class RuntimeApi {
     return { pid: Number(parseShowInfo(info!).Pid), rows: parseShowStat(stat!) };
   }
 
+  /**
+   * Opens a session that stays with the worker answering now, even after a reload hands the
+   * socket to a new one. Through it, {@link PinnedWorker.finalCounters} reads that worker's
+   * counters once it no longer accepts connections. Close it promptly: a retiring worker stays
+   * alive while the session is open.
+   * @throws FulcrumError DRIVER_FAILED (retryable) when no worker answers.
+   */
+  async pin(): Promise<PinnedWorker> {
+    const session = await CliSession.open(this.#socket);
+    try {
+      await session.ask('prompt');
+      const pid = Number(parseShowInfo(await session.ask('show info')).Pid);
+      return new PinnedWorker(session, pid);
+    } catch (err) {
+      session.close();
+      throw err;
+    }
+  }
+
   /** `show stat`: frontends, backends and servers with counters and status. */
   async showStat(): Promise<StatRow[]> {
     return parseShowStat((await this.execute(['show stat']))[0]!);
@@ -231,6 +250,35 @@ class CliSession {
 
   close(): void {
     this.socket.end('quit\n');
+  }
+}
+
+/** One worker, held through a session opened before a reload (see {@link RuntimeApi.pin}). */
+export class PinnedWorker {
+  readonly #session: CliSession;
+
+  constructor(session: CliSession, readonly pid: number) {
+    this.#session = session;
+  }
+
+  /**
+   * The worker's `show stat` once it reports `Stopping: 1`: it has unbound its listeners, so
+   * every connection it will ever accept is counted (a reload's new worker answers on the stats
+   * socket a few milliseconds before the old one stops accepting on the shared listeners).
+   * @throws FulcrumError DRIVER_FAILED (retryable) when the worker is gone or not stopping within `waitMs`.
+   */
+  async finalCounters(waitMs: number): Promise<StatRow[]> {
+    const deadline = Date.now() + waitMs;
+    while (parseShowInfo(await this.#session.ask('show info')).Stopping !== '1') {
+      if (Date.now() > deadline) throw new FulcrumError('DRIVER_FAILED', 'HAProxy\'s old worker did not stop.', { detail: `${this.pid} still accepting after ${waitMs} ms`, retryable: true });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return parseShowStat(await this.#session.ask('show stat'));
+  }
+
+  /** Ends the session; a retiring worker with no other connection then exits. */
+  close(): void {
+    this.#session.close();
   }
 }
 
