@@ -2,6 +2,8 @@
  * @module config — `fulcrum up` settings from flags, then `FULCRUM_*` environment variables,
  * then defaults. Every setting is validated here, once.
  */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolve, join } from 'node:path';
 
@@ -19,6 +21,25 @@ export interface Config {
   /** The provider used when a load balancer names none. */
   defaultProvider: string;
   logLevel: string;
+  /** The base URL clients reach this server at: the catalog, credential files and links use it. */
+  publicUrl: string;
+  /** The catalog's region. */
+  region: string;
+  /** Lifetime of tokens the embedded identity issues. */
+  tokenTtlSeconds: number;
+  /** `--auth keystone`: the external Keystone and this service's account there. */
+  keystone: KeystoneConfig | null;
+}
+
+export interface KeystoneConfig {
+  url: string;
+  username: string;
+  password: string;
+  projectName: string;
+  userDomainName: string;
+  projectDomainName: string;
+  /** How long a validated token is trusted before asking Keystone again. */
+  cacheSeconds: number;
 }
 
 export const UP_HELP = `Usage: fulcrum up [options]
@@ -29,11 +50,25 @@ Options (each also read from the environment variable shown):
   --data-dir DIR            state directory: SQLite file, runtime files   [FULCRUM_DATA_DIR, ./.fulcrum]
   --listen HOST:PORT        API address                                   [FULCRUM_LISTEN, 127.0.0.1:9876]
   --database URL            sqlite:PATH or postgresql://USER@HOST:PORT/DB [FULCRUM_DATABASE, sqlite:DATA_DIR/fulcrum.db]
-  --auth MODE               noauth | embedded | keystone                  [FULCRUM_AUTH, noauth]
+  --auth MODE               embedded | keystone | noauth                  [FULCRUM_AUTH, embedded]
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, haproxy]
   --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
   -h, --help                this help
+
+Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
+  --public-url URL          where clients reach this server (catalog,     [FULCRUM_PUBLIC_URL, http://LISTEN]
+                            openrc files, clouds.yaml)
+  --region NAME             the catalog's region                          [FULCRUM_REGION, RegionOne]
+  --token-ttl SECONDS       lifetime of issued tokens                     [FULCRUM_TOKEN_TTL, 3600]
+
+External Keystone (--auth keystone: tokens are validated there, as keystonemiddleware does):
+  --keystone-url URL        Keystone's public URL (http://HOST:5000)      [FULCRUM_KEYSTONE_URL]
+  --keystone-user NAME      Fulcrum's service user                        [FULCRUM_KEYSTONE_USER, fulcrum]
+  --keystone-password-file FILE  its password (or FULCRUM_KEYSTONE_PASSWORD) [FULCRUM_KEYSTONE_PASSWORD_FILE]
+  --keystone-project NAME   the service user's project                    [FULCRUM_KEYSTONE_PROJECT, service]
+  --keystone-domain NAME    the user's and project's domain               [FULCRUM_KEYSTONE_DOMAIN, Default]
+  --token-cache SECONDS     how long a validated token is trusted         [FULCRUM_TOKEN_CACHE, 60]
 `;
 
 /** A setting that is wrong; the message names it. */
@@ -54,6 +89,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'data-dir': { type: 'string' }, listen: { type: 'string' }, database: { type: 'string' },
       auth: { type: 'string' }, 'interface-driver': { type: 'string' }, provider: { type: 'string' },
       'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
+      'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
+      'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
     },
     strict: true,
   });
@@ -67,14 +105,60 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (/^postgres(ql)?:\/\//.test(dbUrl)) database = { kind: 'postgres', url: dbUrl };
   else if (dbUrl.startsWith('sqlite:')) database = { kind: 'sqlite', file: resolve(dbUrl.slice('sqlite:'.length).replace(/^\/\/\/?/, '/')) };
   else throw new ConfigError(`--database must be sqlite:PATH or postgresql://… (got '${dbUrl}')`);
+  const listenHost = m[1]!.replace(/^\[(.*)\]$/, '$1');
+  const auth = pick('--auth', values.auth ?? env.FULCRUM_AUTH ?? 'embedded', AUTH_MODES);
+  // A wildcard listen address is no address to give clients: they get the host's name.
+  const reachable = listenHost === '0.0.0.0' || listenHost === '::' ? hostname() : listenHost;
+  const publicUrl = values['public-url'] ?? env.FULCRUM_PUBLIC_URL ?? `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${m[2]}`;
+  if (!/^https?:\/\/[^/\s]+(\/[^\s]*)?$/.test(publicUrl)) throw new ConfigError(`--public-url must be an http(s) URL (got '${publicUrl}')`);
   return {
     dataDir,
-    listenHost: m[1]!.replace(/^\[(.*)\]$/, '$1'),
+    listenHost,
     listenPort: Number(m[2]),
     database,
-    auth: pick('--auth', values.auth ?? env.FULCRUM_AUTH ?? 'noauth', AUTH_MODES),
+    auth,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    region: values.region ?? env.FULCRUM_REGION ?? 'RegionOne',
+    tokenTtlSeconds: seconds('--token-ttl', values['token-ttl'] ?? env.FULCRUM_TOKEN_TTL ?? '3600', 1),
+    keystone: auth === 'keystone' ? keystoneConfig(values, env) : null,
     interfaceDriver: pick('--interface-driver', values['interface-driver'] ?? env.FULCRUM_INTERFACE_DRIVER ?? 'netns', INTERFACE_DRIVERS),
     defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
     logLevel: values['log-level'] ?? env.FULCRUM_LOG_LEVEL ?? 'info',
+  };
+}
+
+function seconds(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > 31_536_000) throw new ConfigError(`${name} must be a whole number of seconds ≥ ${min} (got '${value}')`);
+  return n;
+}
+
+/** `--auth keystone`'s settings; the password comes from a file or the environment, never argv (ps shows argv). */
+function keystoneConfig(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): KeystoneConfig {
+  const str = (flag: string, envName: string, dflt?: string): string | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : env[envName] ?? dflt;
+  };
+  const url = str('keystone-url', 'FULCRUM_KEYSTONE_URL');
+  if (url === undefined || !/^https?:\/\/[^/\s]+/.test(url)) throw new ConfigError(`--auth keystone needs --keystone-url http(s)://… (got '${url ?? ''}')`);
+  const file = str('keystone-password-file', 'FULCRUM_KEYSTONE_PASSWORD_FILE');
+  let password = env.FULCRUM_KEYSTONE_PASSWORD;
+  if (file !== undefined) {
+    try {
+      password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`--keystone-password-file: ${(err as Error).message}`);
+    }
+  }
+  if (password === undefined || password === '') throw new ConfigError('--auth keystone needs the service password: --keystone-password-file FILE or FULCRUM_KEYSTONE_PASSWORD');
+  const domain = str('keystone-domain', 'FULCRUM_KEYSTONE_DOMAIN', 'Default')!;
+  return {
+    url: url.replace(/\/+$/, ''),
+    username: str('keystone-user', 'FULCRUM_KEYSTONE_USER', 'fulcrum')!,
+    password,
+    projectName: str('keystone-project', 'FULCRUM_KEYSTONE_PROJECT', 'service')!,
+    userDomainName: domain,
+    projectDomainName: domain,
+    cacheSeconds: seconds('--token-cache', str('token-cache', 'FULCRUM_TOKEN_CACHE', '60')!, 0),
   };
 }

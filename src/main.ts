@@ -14,7 +14,13 @@ import { HaproxyProvider } from './drivers/haproxy/haproxy-provider.js';
 import { HostInterfaceDriver } from './drivers/interface/host.js';
 import { NetnsInterfaceDriver } from './drivers/interface/netns.js';
 import { demoDown, demoUp } from './lab/demo.js';
+import { credentialsFrom, DEFAULT_URL, openSession } from './cli/session.js';
 import { hostCommand } from './lab/hosts-command.js';
+import { tokenAuthenticator, type Authenticator } from './api/auth.js';
+import type { ApiDeps } from './api/deps.js';
+import { Identity } from './identity/identity.js';
+import { bootstrapIdentity } from './identity/bootstrap.js';
+import { IdentityStore } from './store/identity-store.js';
 import { PostgresDialect } from './store/dialect-postgres.js';
 import { SqliteDialect } from './store/dialect-sqlite.js';
 import { SqlStore } from './store/sql-store.js';
@@ -36,6 +42,24 @@ function makeProviders(config: Config, log: Logger): Map<string, Provider> {
   return new Map<string, Provider>([[haproxy.name, haproxy], [noop.name, noop]]);
 }
 
+/**
+ * How the API authenticates in the configured mode: `embedded` serves Keystone v3 under `/v3`
+ * from this database (created with admin/demo and credential files on the first start),
+ * `keystone` validates tokens with an external Keystone, `noauth` trusts the headers.
+ */
+async function makeAuth(config: Config, store: SqlStore, out: NodeJS.WritableStream): Promise<Pick<ApiDeps, 'identity' | 'identityUri' | 'authenticate'>> {
+  if (config.auth === 'noauth') return {};
+  if (config.auth === 'keystone') {
+    throw new ConfigError('KEYSTONE-PENDING');
+  }
+  const identity = new Identity({ store: new IdentityStore(store.sqlDialect), tokenTtlSeconds: config.tokenTtlSeconds });
+  const identityUri = `${config.publicUrl}/v3`;
+  const boot = await bootstrapIdentity(new IdentityStore(store.sqlDialect), { dataDir: config.dataDir, authUrl: identityUri, region: config.region });
+  out.write(boot.message);
+  const authenticate: Authenticator = tokenAuthenticator((token) => identity.validateToken(token));
+  return { identity: { identity, publicUrl: config.publicUrl, region: config.region }, identityUri, authenticate };
+}
+
 /** Runs API server and agent in one process until SIGINT/SIGTERM. */
 async function up(argv: readonly string[]): Promise<number> {
   let config: Config | 'help';
@@ -54,6 +78,8 @@ async function up(argv: readonly string[]): Promise<number> {
     process.stderr.write('fulcrum up: --interface-driver netns needs root (namespaces, bridges); run as root or use --interface-driver host\n');
     return 2;
   }
+  // The database holds password and token hashes, the data dir credentials: owner only.
+  process.umask(0o077);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.database);
   const providers = makeProviders(config, log);
@@ -67,14 +93,20 @@ async function up(argv: readonly string[]): Promise<number> {
     store,
     providers: { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider },
     auth: config.auth,
+    ...await makeAuth(config, store, process.stdout),
     isReady: () => ready,
   }, { logger: log.child({ component: 'api' }) });
   await agent.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
   ready = true;
+  const tryIt = config.auth === 'noauth'
+    ? `curl -H "X-Project-Id: demo" ${address}/v2/lbaas/loadbalancers`
+    : config.auth === 'embedded'
+      ? `source ${join(config.dataDir, 'demo-openrc')} && fulcrum loadbalancer list`
+      : `openstack --os-auth-url ${config.keystone!.url}/v3 … loadbalancer list (with Fulcrum in the catalog as load-balancer)`;
   process.stdout.write(
     `Fulcrum is up: API ${address}  (auth ${config.auth}, database ${config.database.kind === 'sqlite' ? config.database.file : 'postgresql'}, provider ${config.defaultProvider})\n` +
-    `Try: curl -H "X-Project-Id: demo" ${address}/v2/lbaas/loadbalancers    Stop: Ctrl-C\n`,
+    `Try: ${tryIt}    Stop: Ctrl-C\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
@@ -90,12 +122,24 @@ async function up(argv: readonly string[]): Promise<number> {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  // `fulcrum … | head`: a closed pipe ends the output, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   if (argv[0] === 'up') {
     process.exitCode = await up(argv.slice(1));
     return;
   }
   if (argv[0] === 'demo' || argv[0] === 'host') {
-    const ep = { url: process.env.FULCRUM_URL ?? 'http://127.0.0.1:9876', projectId: process.env.FULCRUM_PROJECT_ID ?? 'demo' };
+    // The same session as the client commands: OS_* credentials (an openrc), OS_TOKEN, or noauth's project.
+    const env = process.env;
+    const ep = await openSession({
+      credentials: credentialsFrom(env), defaultUrl: DEFAULT_URL,
+      ...(env.FULCRUM_URL !== undefined ? { url: env.FULCRUM_URL } : {}),
+      ...(env.OS_TOKEN !== undefined ? { token: env.OS_TOKEN } : {}),
+      projectId: env.FULCRUM_PROJECT_ID ?? 'demo',
+    });
     if (argv[0] === 'host') process.exitCode = await hostCommand(argv.slice(1), ep, process.stdout);
     else if (argv.includes('--down')) process.exitCode = await demoDown(ep, process.stdout);
     else process.exitCode = await demoUp(ep, resolve(process.env.FULCRUM_DATA_DIR ?? './.fulcrum'), process.stdout);

@@ -2,6 +2,7 @@
 import type { Store } from '../service/context.js';
 import type { ProviderConfig } from '../service/load-balancers.js';
 import type { Authenticator } from './auth.js';
+import type { IdentityRouteDeps } from './identity/routes.js';
 
 /** How requests are authenticated. */
 export type AuthMode = 'noauth' | 'embedded' | 'keystone';
@@ -12,6 +13,10 @@ export interface ApiDeps {
   auth: AuthMode;
   /** Overrides the mode's authentication (token validation; tests pass their own). */
   authenticate?: Authenticator;
+  /** The embedded identity service, served under `/v3` (`--auth embedded`). */
+  identity?: IdentityRouteDeps;
+  /** Where clients get tokens (`…/v3`), named in a 401's `WWW-Authenticate`. */
+  identityUri?: string;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

@@ -157,16 +157,26 @@ export function registeredRoutes(app: FastifyInstance): readonly string[] {
   return routesOf.get(app) ?? [];
 }
 
+/** What keystonemiddleware answers a request without a valid token (any API behind it). */
+export const UNAUTHENTICATED_BODY = {
+  error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+} as const;
+
 /**
- * Installs the policy check, after authentication. A caller who fails a route's rule gets 403
+ * Installs the policy check, after authentication. A protected route without a valid token is
+ * 401 with keystonemiddleware's body and `WWW-Authenticate: Keystone uri=…` (the identity URL). A caller who fails a route's rule gets 403
  * in the API's error format; a write's caller cannot use `readsAll` to reach other projects.
  */
-export function installPolicy(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
+export function installPolicy(app: FastifyInstance, opts: { identityUri?: string } = {}): void {
+  app.addHook('onRequest', async (request, reply) => {
     const entry = ruleOf(request);
     if (entry === null) return;
     const caller = request.caller;
-    if (!caller) throw new FulcrumError('NOT_AUTHENTICATED', 'Authentication required');
+    if (!caller) {
+      // keystonemiddleware's answer, the same for every API behind it.
+      if (opts.identityUri !== undefined) reply.header('www-authenticate', `Keystone uri="${opts.identityUri}"`);
+      return reply.code(401).header('content-type', 'application/json').send(UNAUTHENTICATED_BODY);
+    }
     if (entry === undefined || !allows(caller, entry.rule)) {
       throw new FulcrumError('FORBIDDEN', 'Policy does not allow this request to be performed.', {
         detail: entry ? `${entry.name} (${entry.rule})` : `no policy for ${request.method} ${request.routeOptions.url}`,

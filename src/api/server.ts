@@ -18,6 +18,7 @@ import { octaviaExtraRoutes } from './octavia/extra.js';
 import { versionRoutes } from './versions.js';
 import { networkRoutes } from './network/routes.js';
 import { networkEndpointRoutes } from './neutron-lbaas/endpoint.js';
+import { identityRoutes } from './identity/routes.js';
 
 export interface ServerOptions {
   /** A pino logger (or `false` for none). */
@@ -60,7 +61,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
     }
   });
   installAuth(app, deps.auth, deps.authenticate);
-  installPolicy(app);
+  installPolicy(app, deps.identityUri === undefined ? {} : { identityUri: deps.identityUri });
   recordRoutes(app);
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
@@ -95,5 +96,6 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });
   // The network endpoint (catalog: http://HOST:PORT/network): Neutron's networks and LBaaS v2.
   await app.register(async (scope) => networkEndpointRoutes(scope, deps), { prefix: '/network' });
+  if (deps.identity) await identityRoutes(app, deps.identity);
   return app;
 }

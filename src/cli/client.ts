@@ -24,6 +24,8 @@ export interface Resource {
   title: string;
   /** Collection path; members need their pool's ID. */
   path(parentId?: string): string;
+  /** What an ID looks like (default a UUID); anything else is looked up by name. */
+  idPattern?: RegExp;
 }
 
 const octavia = (key: string, plural: string, title: string): Resource =>
@@ -59,11 +61,11 @@ export class ApiError extends Error {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The API's message from an error body of either family, else the raw text. */
+/** The API's message from an error body (Octavia, Neutron or Keystone), else the raw text. */
 function messageOf(status: number, text: string): string {
   try {
-    const body = JSON.parse(text) as { faultstring?: unknown; NeutronError?: { message?: unknown } };
-    const msg = body.faultstring ?? body.NeutronError?.message;
+    const body = JSON.parse(text) as { faultstring?: unknown; NeutronError?: { message?: unknown }; error?: { message?: unknown } };
+    const msg = body.faultstring ?? body.NeutronError?.message ?? body.error?.message;
     if (typeof msg === 'string' && msg !== '') return msg;
   } catch {
     // Not JSON (a proxy's page, say): the text itself is the best message there is.
@@ -73,21 +75,29 @@ function messageOf(status: number, text: string): string {
 
 /** A small JSON client for Fulcrum's Octavia and Neutron-compatible APIs. */
 export class ApiClient {
-  constructor(private readonly ep: Endpoint) {}
+  readonly #endpoint: Endpoint | (() => Promise<Endpoint>);
+  #resolved: Promise<Endpoint> | null = null;
+
+  /** @param ep the endpoint, or how to get it on the first request (a login). */
+  constructor(ep: Endpoint | (() => Promise<Endpoint>)) {
+    this.#endpoint = ep;
+  }
 
   /** Sends one request; returns the parsed body (null when empty); throws {@link ApiError} unless 2xx. */
   async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const e = this.#endpoint;
+    const ep = await (this.#resolved ??= typeof e === 'function' ? e() : Promise.resolve(e));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.ep.projectId) headers['x-project-id'] = this.ep.projectId;
-    if (this.ep.token) headers['x-auth-token'] = this.ep.token;
-    const url = `${this.ep.url.replace(/\/+$/, '')}${path}`;
+    if (ep.projectId) headers['x-project-id'] = ep.projectId;
+    if (ep.token) headers['x-auth-token'] = ep.token;
+    const url = `${ep.url.replace(/\/+$/, '')}${path}`;
     let res: Response;
     try {
       res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch (err) {
       const reason = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`Unable to reach the Fulcrum API at ${this.ep.url}: ${reason?.code ?? reason?.message ?? (err as Error).message}`, { cause: err });
+      throw new CliError(`Unable to reach the Fulcrum API at ${ep.url}: ${reason?.code ?? reason?.message ?? (err as Error).message}`, { cause: err });
     }
     const text = await res.text();
     if (!res.ok) throw new ApiError(res.status, messageOf(res.status, text), res.headers.get('x-openstack-request-id'));
@@ -128,7 +138,7 @@ export class ApiClient {
    * message is the one shown); anything else is looked up with `?name=` as the OpenStack clients do.
    */
   async resolve(res: Resource, ref: string, parentId?: string): Promise<string> {
-    if (UUID.test(ref)) return ref;
+    if ((res.idPattern ?? UUID).test(ref)) return ref;
     const found = await this.list(res, { name: ref }, parentId);
     if (found.length === 0) throw new CliError(`No ${res.title} with a name or ID of '${ref}' exists.`);
     if (found.length > 1) throw new CliError(`More than one ${res.title} exists with the name '${ref}'.`);

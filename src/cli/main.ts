@@ -7,6 +7,7 @@ import { Command, CommanderError, Help } from 'commander';
 import { ApiClient, ApiError } from './client.js';
 import { int, type Context } from './commands/common.js';
 import { registerHealthMonitor } from './commands/healthmonitor.js';
+import { registerIdentity } from './commands/identity.js';
 import { registerListener } from './commands/listener.js';
 import { registerLoadBalancer } from './commands/loadbalancer.js';
 import { registerMember } from './commands/member.js';
@@ -15,6 +16,7 @@ import { registerPool } from './commands/pool.js';
 import { registerPort } from './commands/port.js';
 import { registerSubnet } from './commands/subnet.js';
 import { CliError, UsageError } from './errors.js';
+import { credentialsFrom, DEFAULT_URL, openSession, type Session, type SessionInputs } from './session.js';
 import type { Writer } from './output.js';
 
 /** Where the CLI reads its environment and writes its output (the process's by default). */
@@ -23,7 +25,7 @@ export interface CliIo {
   stdout?: Writer;
   /** Errors and `--wait` progress. */
   stderr?: Writer;
-  /** Read for FULCRUM_URL, FULCRUM_PROJECT_ID and OS_TOKEN. */
+  /** Read for FULCRUM_URL, FULCRUM_PROJECT_ID and the OS_* variables an openrc file sets. */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -37,16 +39,36 @@ export interface LocalCommand {
   summary: string;
 }
 
-/** Where `fulcrum up` listens by default. */
-export const DEFAULT_URL = 'http://127.0.0.1:9876';
 /** `--wait` polls this often. */
 const WAIT_INTERVAL_MS = 200;
 
 interface GlobalOpts {
-  osUrl: string;
+  osAuthUrl?: string;
+  osUsername?: string;
+  osPassword?: string;
+  osProjectName?: string;
+  osUserDomainName: string;
+  osProjectDomainName: string;
+  osRegionName?: string;
+  osUrl?: string;
   osProjectId?: string;
   osToken?: string;
   waitTimeout: number;
+}
+
+/** The session inputs from the global options (which already default to the environment). */
+function sessionInputs(o: GlobalOpts, env: Readonly<Record<string, string | undefined>>): SessionInputs {
+  const credentials = credentialsFrom({
+    OS_AUTH_URL: o.osAuthUrl, OS_USERNAME: o.osUsername, OS_PASSWORD: o.osPassword, OS_PROJECT_NAME: o.osProjectName,
+    OS_PROJECT_ID: env.OS_PROJECT_ID, OS_USER_DOMAIN_NAME: o.osUserDomainName, OS_PROJECT_DOMAIN_NAME: o.osProjectDomainName,
+    OS_REGION_NAME: o.osRegionName, OS_INTERFACE: env.OS_INTERFACE,
+  });
+  return {
+    credentials, defaultUrl: DEFAULT_URL,
+    ...(o.osUrl !== undefined ? { url: o.osUrl } : {}),
+    ...(o.osToken !== undefined ? { token: o.osToken } : {}),
+    ...(o.osProjectId !== undefined ? { projectId: o.osProjectId } : {}),
+  };
 }
 
 const widthOf = (w: Writer): number => {
@@ -80,28 +102,37 @@ function buildProgram(io: Required<CliIo>, local: readonly LocalCommand[], start
       },
     })
     .showHelpAfterError('(add --help for usage)')
-    .option('--os-url <url>', 'Fulcrum API endpoint (env FULCRUM_URL)', io.env.FULCRUM_URL ?? DEFAULT_URL)
-    .option('--os-project-id <project-id>', 'project to act as, sent as X-Project-Id (env FULCRUM_PROJECT_ID)', io.env.FULCRUM_PROJECT_ID ?? 'demo')
-    .option('--os-token <token>', 'token sent as X-Auth-Token (env OS_TOKEN)', io.env.OS_TOKEN)
+    .option('--os-auth-url <url>', 'identity (Keystone v3) URL to log in at (env OS_AUTH_URL)', io.env.OS_AUTH_URL)
+    .option('--os-username <name>', 'user to log in as (env OS_USERNAME)', io.env.OS_USERNAME)
+    .option('--os-password <password>', 'its password (env OS_PASSWORD)', io.env.OS_PASSWORD)
+    .option('--os-project-name <name>', 'project to scope the login to (env OS_PROJECT_NAME)', io.env.OS_PROJECT_NAME)
+    .option('--os-user-domain-name <name>', "the user's domain (env OS_USER_DOMAIN_NAME)", io.env.OS_USER_DOMAIN_NAME ?? 'Default')
+    .option('--os-project-domain-name <name>', "the project's domain (env OS_PROJECT_DOMAIN_NAME)", io.env.OS_PROJECT_DOMAIN_NAME ?? 'Default')
+    .option('--os-region-name <name>', 'catalog region (env OS_REGION_NAME)', io.env.OS_REGION_NAME)
+    .option('--os-token <token>', 'token sent as X-Auth-Token instead of a login (env OS_TOKEN)', io.env.OS_TOKEN)
+    .option('--os-url <url>', 'Fulcrum API endpoint, instead of the catalog\'s (env FULCRUM_URL; default ' + DEFAULT_URL + ')', io.env.FULCRUM_URL)
+    .option('--os-project-id <project-id>', 'without a login (fulcrum up --auth noauth): project to act as, sent as X-Project-Id (env FULCRUM_PROJECT_ID)',
+      io.env.FULCRUM_PROJECT_ID ?? 'demo')
     .option('--wait-timeout <seconds>', 'give up --wait after this many seconds', int('--wait-timeout'), 600);
 
   const opts = (): GlobalOpts => program.opts<GlobalOpts>();
+  /** One session per run: the login happens on the first request, once. */
+  let session: Promise<Session> | null = null;
+  const sessionOf = (): Promise<Session> => (session ??= openSession(sessionInputs(opts(), io.env)));
   const ctx: Context = {
-    client: () => {
-      const o = opts();
-      return new ApiClient({
-        url: o.osUrl,
-        ...(o.osProjectId ? { projectId: o.osProjectId } : {}),
-        ...(o.osToken ? { token: o.osToken } : {}),
-      });
-    },
+    client: () => new ApiClient(() => sessionOf()),
+    identityClient: () => new ApiClient(async () => {
+      const s = await sessionOf();
+      if (s.identityUrl === undefined) throw new CliError('identity commands need a login: source an openrc file (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD…)');
+      return { url: s.identityUrl, ...(s.token !== undefined ? { token: s.token } : {}) };
+    }),
     out: io.stdout,
     err: io.stderr,
     waitOptions: () => ({ err: io.stderr, startedAt, intervalMs: WAIT_INTERVAL_MS, timeoutMs: opts().waitTimeout * 1000 }),
   };
   for (const register of [
     registerLoadBalancer, registerListener, registerPool, registerMember, registerHealthMonitor,
-    registerNetwork, registerSubnet, registerPort,
+    registerNetwork, registerSubnet, registerPort, registerIdentity,
   ]) register(program, ctx);
   return program;
 }

@@ -1,9 +1,10 @@
 /** @module lab/api-client — the few HTTP calls the demo and stand-in hosts make to a Fulcrum API. */
 
-/** A Fulcrum API endpoint and the project to act as. */
+/** A Fulcrum API endpoint and whom to act as: a token, or (noauth) a project. */
 export interface Endpoint {
   url: string;
-  projectId: string;
+  projectId?: string;
+  token?: string;
 }
 
 /** An API answer that was not 2xx. */
@@ -17,7 +18,10 @@ export class ApiError extends Error {
 export async function api(ep: Endpoint, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${ep.url}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), 'x-project-id': ep.projectId },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(ep.token !== undefined ? { 'x-auth-token': ep.token } : ep.projectId !== undefined ? { 'x-project-id': ep.projectId } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();

@@ -9,7 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import { Agent, type Logger as AgentLogger } from '../../src/agent/agent.js';
 import type { Provider } from '../../src/drivers/provider.js';
 import { buildServer } from '../../src/api/server.js';
-import type { Authenticator } from '../../src/api/auth.js';
+import { tokenAuthenticator, type Authenticator } from '../../src/api/auth.js';
+import type { ApiDeps } from '../../src/api/deps.js';
+import { bootstrapIdentity } from '../../src/identity/bootstrap.js';
+import { PASSWORDS, TEST_KDF } from '../../src/identity/fixtures.js';
+import { Identity } from '../../src/identity/identity.js';
+import { IdentityStore } from '../../src/store/identity-store.js';
 import { newId, type NetworkId, type SubnetId } from '../../src/domain/ids.js';
 import { NoopProvider } from '../../src/drivers/noop/noop-provider.js';
 import { SqliteDialect } from '../../src/store/dialect-sqlite.js';
@@ -19,6 +24,8 @@ export const PROJECT = 'e3cd678b11784734bc366148aa37580e';
 
 export interface TestApi {
   app: FastifyInstance;
+  /** With `identity: true`. */
+  identity?: Identity;
   store: SqlStore;
   agent: Agent;
   networkId: string;
@@ -33,6 +40,11 @@ export interface TestApiOptions {
   log?: AgentLogger;
   /** Authentication instead of noauth (policy tests). */
   authenticate?: Authenticator;
+  /**
+   * Embedded identity (`--auth embedded`) on the same database, bootstrapped with users admin and
+   * demo ({@link PASSWORDS}, a cheap KDF): tokens from `/v3` authenticate requests.
+   */
+  identity?: boolean;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -51,8 +63,16 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const log = opts.log ?? (process.env.FULCRUM_TEST_LOG ? printing : silent);
   const agent = new Agent({ store, providers: new Map(providers.map((p) => [p.name, p])), log });
   await agent.start();
+  let identity: Identity | undefined;
+  let auth: Pick<ApiDeps, 'auth' | 'authenticate' | 'identity' | 'identityUri'> = { auth: 'noauth', ...(opts.authenticate ? { authenticate: opts.authenticate } : {}) };
+  if (opts.identity) {
+    const id = new Identity({ store: new IdentityStore(store.sqlDialect), kdf: TEST_KDF });
+    await bootstrapIdentity(new IdentityStore(store.sqlDialect), { dataDir: dir, authUrl: 'http://127.0.0.1/v3', passwords: PASSWORDS, kdf: TEST_KDF });
+    identity = id;
+    auth = { auth: 'embedded', identity: { identity: id }, identityUri: 'http://127.0.0.1/v3', authenticate: tokenAuthenticator((t) => id.validateToken(t)) };
+  }
   const app = await buildServer({
-    store, auth: 'noauth', isReady: () => true, ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
+    store, isReady: () => true, ...auth,
     providers: { enabled: providers.map((p) => ({ name: p.name, description: p.description })), defaultProvider: providers[0]!.name },
   });
   const networkId = newId<'Network'>() as NetworkId;
@@ -70,7 +90,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
     });
   });
   return {
-    app, store, agent, networkId, subnetId,
+    app, store, agent, networkId, subnetId, ...(identity ? { identity } : {}),
     close: async () => {
       await app.close();
       await agent.stop();

@@ -12,6 +12,8 @@ import { waitForActive, waitForGone, type WaitOptions } from '../wait.js';
 export interface Context {
   /** The API client, from the global options (read when the action runs). */
   client(): ApiClient;
+  /** A client of the identity API (Keystone v3) the session logged in at. */
+  identityClient(): ApiClient;
   /** Results. */
   out: Writer;
   /** `--wait` progress. */

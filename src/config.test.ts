@@ -1,0 +1,54 @@
+/** @module config.test — `fulcrum up`'s settings: defaults, flags over environment, refusals naming the setting. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig, type Config } from './config.js';
+
+const load = (argv: string[], env: NodeJS.ProcessEnv = {}): Config => loadConfig(argv, env) as Config;
+
+test('defaults: embedded identity, SQLite in the data dir, netns, the public URL from the listen address', () => {
+  const c = load(['--data-dir', '/tmp/x']);
+  assert.equal(c.auth, 'embedded');
+  assert.deepEqual(c.database, { kind: 'sqlite', file: '/tmp/x/fulcrum.db' });
+  assert.equal(c.interfaceDriver, 'netns');
+  assert.equal(c.publicUrl, 'http://127.0.0.1:9876');
+  assert.equal(c.region, 'RegionOne');
+  assert.equal(c.tokenTtlSeconds, 3600);
+  assert.equal(c.keystone, null);
+  assert.equal(load(['--listen', '[::1]:80']).publicUrl, 'http://[::1]:80');
+  assert.equal(load([], { FULCRUM_PUBLIC_URL: 'https://lb.example.com/' }).publicUrl, 'https://lb.example.com');
+  assert.equal(load(['--auth', 'noauth'], { FULCRUM_AUTH: 'keystone' }).auth, 'noauth', 'a flag wins over the environment');
+});
+
+test('refusals name the setting', () => {
+  for (const [argv, env, re] of [
+    [['--auth', 'ldap'], {}, /--auth must be one of embedded, keystone, noauth|--auth must be one of noauth, embedded, keystone/],
+    [['--listen', 'nowhere'], {}, /--listen/],
+    [['--token-ttl', '0'], {}, /--token-ttl/],
+    [['--public-url', 'ftp://x'], {}, /--public-url/],
+    [['--auth', 'keystone'], {}, /--keystone-url/],
+    [['--auth', 'keystone', '--keystone-url', 'http://ks:5000'], {}, /service password/],
+  ] as const) {
+    assert.throws(() => load([...argv], { ...env }), (err: unknown) => err instanceof ConfigError && re.test(err.message), argv.join(' '));
+  }
+});
+
+test('--auth keystone: the password from a file (never argv) or the environment', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fulcrum-config-'));
+  try {
+    writeFileSync(join(dir, 'pw'), 's3cret\n');
+    const c = load(['--auth', 'keystone', '--keystone-url', 'http://ks:5000/', '--keystone-password-file', join(dir, 'pw'), '--token-cache', '30']);
+    assert.deepEqual(c.keystone, {
+      url: 'http://ks:5000', username: 'fulcrum', password: 's3cret', projectName: 'service',
+      userDomainName: 'Default', projectDomainName: 'Default', cacheSeconds: 30,
+    });
+    const e = load(['--auth', 'keystone'], { FULCRUM_KEYSTONE_URL: 'http://ks:5000', FULCRUM_KEYSTONE_PASSWORD: 'pw2', FULCRUM_KEYSTONE_USER: 'lb' });
+    assert.equal(e.keystone?.password, 'pw2');
+    assert.equal(e.keystone?.username, 'lb');
+    assert.throws(() => load(['--auth', 'keystone', '--keystone-url', 'http://ks', '--keystone-password-file', join(dir, 'missing')]), /--keystone-password-file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
