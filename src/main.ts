@@ -20,6 +20,8 @@ import { tokenAuthenticator, type Authenticator } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
 import { Identity } from './identity/identity.js';
 import { bootstrapIdentity } from './identity/bootstrap.js';
+import { KeystoneValidator } from './identity/keystone-client.js';
+import type { FulcrumError } from './domain/errors.js';
 import { IdentityStore } from './store/identity-store.js';
 import { PostgresDialect } from './store/dialect-postgres.js';
 import { SqliteDialect } from './store/dialect-sqlite.js';
@@ -50,7 +52,14 @@ function makeProviders(config: Config, log: Logger): Map<string, Provider> {
 async function makeAuth(config: Config, store: SqlStore, out: NodeJS.WritableStream): Promise<Pick<ApiDeps, 'identity' | 'identityUri' | 'authenticate'>> {
   if (config.auth === 'noauth') return {};
   if (config.auth === 'keystone') {
-    throw new ConfigError('KEYSTONE-PENDING');
+    const k = config.keystone!;
+    const validator = new KeystoneValidator(k);
+    // Fail early on a wrong service account or an unreachable Keystone, but start anyway:
+    // requests then get 503 until Keystone answers.
+    await validator.connect().catch((err: FulcrumError) => {
+      out.write(`warning: Keystone at ${k.url} cannot validate tokens yet: ${err.detail ?? err.message}\n`);
+    });
+    return { identityUri: `${k.url.replace(/\/v3$/, '')}/v3`, authenticate: tokenAuthenticator((token) => validator.validateToken(token)) };
   }
   const identity = new Identity({ store: new IdentityStore(store.sqlDialect), tokenTtlSeconds: config.tokenTtlSeconds });
   const identityUri = `${config.publicUrl}/v3`;

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { makeTestApi, type TestApi } from '../../test/helpers/fixtures.js';
 import { PASSWORDS } from '../identity/fixtures.js';
+import { KeystoneValidator } from '../identity/keystone-client.js';
+import { tokenAuthenticator } from './auth.js';
 
 let t: TestApi;
 
@@ -111,5 +113,28 @@ describe('with tokens', () => {
     assert.equal((await as(bobToken, 'GET', '/v2/lbaas/loadbalancers')).status, 401);
     assert.ok(demoUser, 'the demo user is untouched');
     assert.equal((await as(demo, 'GET', `/v2/lbaas/loadbalancers/${lb.body.loadbalancer.id}`)).status, 200);
+  });
+});
+
+describe('--auth keystone: tokens validated by an external Keystone (here, another Fulcrum\'s embedded one)', () => {
+  test('a token from the external Keystone works; a bad one is 401; Keystone down is 503, not 401', async () => {
+    const keystoneUrl = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const validator = new KeystoneValidator({ url: keystoneUrl, username: 'admin', password: PASSWORDS.admin, projectName: 'admin', cacheSeconds: 0 });
+    await validator.connect();
+    const lbaas = await makeTestApi({ authenticate: tokenAuthenticator((token) => validator.validateToken(token)) });
+    try {
+      const demo = await login('demo', PASSWORDS.demo, 'demo');
+      const r = await lbaas.app.inject({ url: '/v2/lbaas/loadbalancers', headers: { 'x-auth-token': demo } });
+      assert.equal(r.statusCode, 200, r.body);
+      const bad = await lbaas.app.inject({ url: '/v2/lbaas/loadbalancers', headers: { 'x-auth-token': 'forged-token-value' } });
+      assert.equal(bad.statusCode, 401);
+      assert.deepEqual(bad.json(), UNAUTHENTICATED);
+      await t.app.close();
+      const down = await lbaas.app.inject({ url: '/v2/lbaas/loadbalancers', headers: { 'x-auth-token': demo } });
+      assert.equal(down.statusCode, 503);
+      assert.deepEqual(down.json(), { faultcode: 'Server', faultstring: 'The identity service is unavailable; retry later.', debuginfo: null });
+    } finally {
+      await lbaas.close();
+    }
   });
 });

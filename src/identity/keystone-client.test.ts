@@ -79,7 +79,7 @@ const POST = 'POST /v3/auth/tokens';
 const unavailable = (retryable: boolean, secrets: string[] = []) => (err: unknown): boolean => {
   assert.ok(err instanceof FulcrumError, String(err));
   assert.equal(err.status, 503);
-  assert.equal(err.code, 'STORE_UNAVAILABLE');
+  assert.equal(err.code, 'IDENTITY_UNAVAILABLE');
   assert.equal(err.retryable, retryable);
   for (const s of [SERVICE.password, ...secrets]) {
     assert.ok(!err.message.includes(s) && !(err.detail ?? '').includes(s), 'no secret in the error');

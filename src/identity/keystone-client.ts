@@ -71,8 +71,7 @@ interface TokenBody {
 
 /** The one error for "Keystone cannot answer now". */
 function identityUnavailable(detail: string, opts: { cause?: unknown; retryable?: boolean } = {}): FulcrumError {
-  // ERROR_CODES has no identity-specific 503; STORE_UNAVAILABLE is the only code the API maps to 503.
-  return new FulcrumError('STORE_UNAVAILABLE', 'The identity service is unavailable; retry later.', {
+  return new FulcrumError('IDENTITY_UNAVAILABLE', 'The identity service is unavailable; retry later.', {
     detail: `Keystone: ${detail}`, retryable: opts.retryable ?? true, ...(opts.cause === undefined ? {} : { cause: opts.cause }),
   });
 }
@@ -141,6 +140,15 @@ export class KeystoneValidator {
         scope: { project: { name: opts.projectName, domain: { name: opts.projectDomainName ?? 'Default' } } },
       },
     });
+  }
+
+  /**
+   * Logs the service account in (if not already): a start-up check that Keystone is reachable
+   * and the credentials are right.
+   * @throws FulcrumError IDENTITY_UNAVAILABLE otherwise.
+   */
+  async connect(): Promise<void> {
+    await this.#serviceToken();
   }
 
   /**

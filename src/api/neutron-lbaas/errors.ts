@@ -76,6 +76,7 @@ function typeOf(fe: FulcrumError): string {
     case 'PAYLOAD_TOO_LARGE': return 'HTTPRequestEntityTooLarge';
     case 'UNSUPPORTED_MEDIA_TYPE': return 'HTTPUnsupportedMediaType';
     case 'STORE_UNAVAILABLE': return 'ServiceUnavailable';
+    case 'IDENTITY_UNAVAILABLE': return 'ServiceUnavailable';
     default: return fe.status >= 500 ? 'HTTPInternalServerError' : fe.status === 409 ? 'Conflict' : 'HTTPBadRequest';
   }
 }
