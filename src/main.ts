@@ -2,7 +2,7 @@
  * @module main — the composition root: the only file that wires store, providers, agent and API.
  * `fulcrum up` runs here; every other command goes to the CLI client.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent } from './agent/agent.js';
 import { buildServer } from './api/server.js';
@@ -14,7 +14,7 @@ import { HaproxyProvider } from './drivers/haproxy/haproxy-provider.js';
 import { HostInterfaceDriver } from './drivers/interface/host.js';
 import { NetnsInterfaceDriver } from './drivers/interface/netns.js';
 import { demoDown, demoUp } from './lab/demo.js';
-import { credentialsFrom, DEFAULT_URL, openSession } from './cli/session.js';
+import { credentialsFrom, DEFAULT_URL, openSession, parseOpenrc } from './cli/session.js';
 import { hostCommand } from './lab/hosts-command.js';
 import { tokenAuthenticator, type Authenticator } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
@@ -141,8 +141,15 @@ async function main(): Promise<void> {
     return;
   }
   if (argv[0] === 'demo' || argv[0] === 'host') {
-    // The same session as the client commands: OS_* credentials (an openrc), OS_TOKEN, or noauth's project.
-    const env = process.env;
+    // The same session as the client commands: OS_* credentials (an openrc), OS_TOKEN, or noauth's
+    // project; with none of them, the demo user's openrc that `fulcrum up` wrote in the data dir.
+    const dataDir = resolve(process.env.FULCRUM_DATA_DIR ?? './.fulcrum');
+    let env: Readonly<Record<string, string | undefined>> = process.env;
+    const openrc = join(dataDir, 'demo-openrc');
+    if (credentialsFrom(env) === null && env.OS_TOKEN === undefined && existsSync(openrc)) {
+      env = { ...parseOpenrc(readFileSync(openrc, 'utf8')), ...(env.FULCRUM_URL !== undefined ? { FULCRUM_URL: env.FULCRUM_URL } : {}) };
+      process.stderr.write(`(acting as user demo, credentials from ${openrc})\n`);
+    }
     const ep = await openSession({
       credentials: credentialsFrom(env), defaultUrl: DEFAULT_URL,
       ...(env.FULCRUM_URL !== undefined ? { url: env.FULCRUM_URL } : {}),
@@ -151,7 +158,7 @@ async function main(): Promise<void> {
     });
     if (argv[0] === 'host') process.exitCode = await hostCommand(argv.slice(1), ep, process.stdout);
     else if (argv.includes('--down')) process.exitCode = await demoDown(ep, process.stdout);
-    else process.exitCode = await demoUp(ep, resolve(process.env.FULCRUM_DATA_DIR ?? './.fulcrum'), process.stdout);
+    else process.exitCode = await demoUp(ep, dataDir, process.stdout);
     return;
   }
   const { runCli } = await import('./cli/main.js');

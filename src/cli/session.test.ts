@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { makeTestApi, type TestApi } from '../../test/helpers/fixtures.js';
 import { PASSWORDS } from '../identity/fixtures.js';
 import { runCli } from './main.js';
+import { parseOpenrc } from './session.js';
 
 let api: TestApi;
 let url: string;
@@ -85,4 +86,9 @@ test('without credentials the client falls back to noauth\'s X-Project-Id, which
   const r = await fulcrum({ FULCRUM_URL: url }, ['loadbalancer', 'list']);
   assert.equal(r.code, 1);
   assert.match(r.err, /requires authentication.*\(HTTP 401\)/);
+});
+
+test('parseOpenrc reads what fulcrum up writes: single quotes, an escaped quote, unquoted values', () => {
+  const text = "# comment\nexport OS_AUTH_URL='http://h:9876/v3'\nexport OS_PASSWORD='it'\\''s'\nexport OS_USER_DOMAIN_NAME=Default\necho nope\n";
+  assert.deepEqual(parseOpenrc(text), { OS_AUTH_URL: 'http://h:9876/v3', OS_PASSWORD: "it's", OS_USER_DOMAIN_NAME: 'Default' });
 });

@@ -65,6 +65,21 @@ export function credentialsFrom(v: Readonly<Record<string, string | undefined>>)
   return c;
 }
 
+/**
+ * The variables an openrc file exports (`export OS_X='value'` lines, as `fulcrum up` writes
+ * them: single-quoted, `'\''` for a quote; unquoted values too). Other lines are ignored.
+ */
+export function parseOpenrc(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*export\s+([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    const raw = m[2]!.trim();
+    vars[m[1]!] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw.replace(/^"(.*)"$/, '$1');
+  }
+  return vars;
+}
+
 /** The identity v3 URL of an auth URL given with or without its version (`http://h:9876` or `…/v3`). */
 export function identityV3(authUrl: string): string {
   return /\/v3$/.test(authUrl) ? authUrl : `${authUrl}/v3`;

@@ -4,6 +4,7 @@
  * web1 and web2, `lb1` with VIP 10.115.54.7, `listener1` HTTP:80, `pool1` ROUND_ROBIN and two
  * members; then requests from a client namespace alternate web1/web2. `--down` removes it all.
  */
+import { join } from 'node:path';
 import { run } from '../drivers/sys/exec.js';
 import { curlFrom } from '../drivers/interface/hosts.js';
 import { api, findByName, waitForApi, waitForLoadBalancer, type Endpoint } from './api-client.js';
@@ -73,7 +74,32 @@ export async function demoUp(ep: Endpoint, dataDir: string, out: NodeJS.Writable
   out.write(`\n# ip netns exec ${ns} ip -br addr\n${(await run(['ip', 'netns', 'exec', ns, 'ip', '-br', 'addr'])).stdout}`);
   out.write(`\nHAProxy configuration: ${dataDir}/lb/${lb.id}/haproxy.cfg\n`);
   out.write(`Scene ready in ${Date.now() - t0} ms. Remove it with: fulcrum demo --down\n`);
+  out.write(equivalentCommands(join(dataDir, 'demo-openrc')));
   return 0;
+}
+
+/** lb1 again with the OpenStack clients, on the scene's networks and web servers, to paste after sourcing the openrc. */
+export function equivalentCommands(openrc: string): string {
+  const [lbaas, web] = SCENE.networks;
+  const neutron = [
+    `neutron lbaas-loadbalancer-create --name lb1 ${lbaas!.subnet}`,
+    'neutron lbaas-listener-create --loadbalancer lb1 --protocol HTTP --protocol-port 80 --name listener1',
+    'neutron lbaas-pool-create --lb-algorithm ROUND_ROBIN --listener listener1 --protocol HTTP --name pool1',
+    ...SCENE.hosts.map((h) => `neutron lbaas-member-create --subnet ${web!.subnet} --address ${h.address} --protocol-port 80 pool1`),
+    'neutron lbaas-loadbalancer-status lb1',
+  ];
+  const openstack = [
+    `openstack loadbalancer create --name lb1 --vip-subnet-id ${lbaas!.subnet} --vip-address ${SCENE.vip} --wait`,
+    'openstack loadbalancer listener create --name listener1 --protocol HTTP --protocol-port 80 lb1 --wait',
+    'openstack loadbalancer pool create --name pool1 --lb-algorithm ROUND_ROBIN --listener listener1 --protocol HTTP --wait',
+    ...SCENE.hosts.map((h) => `openstack loadbalancer member create --subnet-id ${web!.subnet} --address ${h.address} --protocol-port 80 pool1 --wait`),
+    'openstack loadbalancer status show lb1',
+  ];
+  const block = (lines: string[]): string => lines.map((l) => `  ${l}\n`).join('');
+  return `\nlb1 again with the OpenStack clients, on this scene's networks and web servers:\n` +
+    `  source ${openrc}\n  openstack loadbalancer delete --cascade lb1 --wait\n` +
+    `then either Neutron LBaaS v2 as in the seed (the load balancer must be ACTIVE before each next command):\n${block(neutron)}` +
+    `or Octavia (--wait follows each change):\n${block(openstack)}`;
 }
 
 /** Removes the scene. */
