@@ -1,7 +1,10 @@
 /**
  * @module bench/api — latency and req/s of `fulcrum up`'s Octavia API beside Octavia 11's figures and our goals.
  *
- *   node dist/bench/api.js [--rounds 5] [--n 100] [--duration 3] [--database URL] [--json FILE]
+ *   node dist/bench/api.js [--rounds 5] [--n 100] [--duration 3] [--database URL] [--auth noauth|embedded] [--json FILE]
+ *
+ * `--auth embedded` runs the server as `fulcrum up` runs by default, and every request carries the
+ * demo user's token (validated on each request), so the cost of authentication shows.
  *
  * Starts the real server (noop provider, SQLite unless --database), makes a network and subnet over
  * the Neutron API, then per round: N × POST load balancer, N × GET list of 100, N × GET one, on one
@@ -12,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -22,10 +25,10 @@ import { parseArgs } from 'node:util';
 import { acrossRounds, formatAcrossRounds, median, percentile, type AcrossRounds } from './lib/stats.js';
 import { stopChildProcess } from './lib/process.js';
 
-const USAGE = 'usage: node dist/bench/api.js [--rounds 5] [--n 100] [--duration 3] [--database URL] [--json FILE]';
+const USAGE = 'usage: node dist/bench/api.js [--rounds 5] [--n 100] [--duration 3] [--database URL] [--auth noauth|embedded] [--json FILE]';
 
 /** The command line, checked. */
-interface Options { rounds: number; n: number; duration: number; database?: string; json?: string }
+interface Options { rounds: number; n: number; duration: number; auth: 'noauth' | 'embedded'; database?: string; json?: string }
 
 function readOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -33,20 +36,24 @@ function readOptions(argv: string[]): Options {
     options: {
       rounds: { type: 'string', default: '5' }, n: { type: 'string', default: '100' },
       duration: { type: 'string', default: '3' }, database: { type: 'string' }, json: { type: 'string' },
+      auth: { type: 'string', default: 'noauth' },
     },
   });
+  if (values.auth !== 'noauth' && values.auth !== 'embedded') throw new Error(`--auth must be noauth or embedded (got '${values.auth}')`);
   const positiveInt = (name: 'rounds' | 'n' | 'duration'): number => {
     const v = Number(values[name]);
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer (got '${values[name]}')`);
     return v;
   };
   return {
-    rounds: positiveInt('rounds'), n: positiveInt('n'), duration: positiveInt('duration'),
+    rounds: positiveInt('rounds'), n: positiveInt('n'), duration: positiveInt('duration'), auth: values.auth,
     ...(values.database ? { database: values.database } : {}), ...(values.json ? { json: values.json } : {}),
   };
 }
 
 const PROJECT = 'bench';
+/** Who every request acts as: noauth's project, or (`--auth embedded`) the demo user's token. */
+let asCaller: Record<string, string> = { 'x-project-id': PROJECT };
 const LIST = '/v2/lbaas/loadbalancers?limit=100';
 
 /** Octavia 11, MODE=apionly, SQLite, noop provider (the like-for-like row of bench-results.md). */
@@ -65,7 +72,7 @@ function send<T>(base: string, agent: Agent | false, method: string, path: strin
     const t0 = process.hrtime.bigint();
     const req = request(`${base}${path}`, {
       method, agent,
-      headers: { 'x-project-id': PROJECT, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...asCaller, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -134,7 +141,7 @@ function startChild(cmd: string, args: readonly string[], stdout: 'ignore' | 'pi
 
 async function runWrk(url: string, connections: number, seconds: number): Promise<WrkResult> {
   const child = startChild('wrk', ['--latency', '-t', String(Math.min(2, connections)), '-c', String(connections),
-    '-d', `${seconds}s`, '-H', `X-Project-Id: ${PROJECT}`, url], 'pipe');
+    '-d', `${seconds}s`, ...Object.entries(asCaller).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url], 'pipe');
   let out = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
   const [code] = await once(child, 'exit') as [number | null];
@@ -143,19 +150,37 @@ async function runWrk(url: string, connections: number, seconds: number): Promis
 }
 
 /** Starts `fulcrum up` and resolves once GET /healthcheck answers 200. */
-async function startServer(dir: string, base: string, port: number, database: string | undefined): Promise<ChildProcess> {
+async function startServer(dir: string, base: string, port: number, o: Options): Promise<ChildProcess> {
+  const { database } = o;
   const mainJs = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
   const server = startChild(process.execPath, [mainJs, 'up', '--data-dir', dir, '--listen', `127.0.0.1:${port}`,
-    '--auth', 'noauth', '--provider', 'noop', '--interface-driver', 'host', '--log-level', 'warn',
+    '--auth', o.auth, '--provider', 'noop', '--interface-driver', 'host', '--log-level', 'warn',
     ...(database ? ['--database', database] : [])], 'ignore');
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode} before it was healthy`);
     const ok = await send(base, false, 'GET', '/healthcheck').then((r) => r.status === 200, () => false);
-    if (ok) return server;
+    if (ok) {
+      if (o.auth === 'embedded') asCaller = { 'x-auth-token': await demoToken(base, dir) };
+      return server;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('the server was not healthy within 30 s');
+}
+
+/** The demo user's project-scoped token, with the password `fulcrum up` wrote to its openrc. */
+async function demoToken(base: string, dir: string): Promise<string> {
+  const password = /^export OS_PASSWORD='(.*)'$/m.exec(readFileSync(join(dir, 'demo-openrc'), 'utf8'))?.[1]?.replace(/'\\''/g, "'");
+  if (password === undefined) throw new Error('no OS_PASSWORD in demo-openrc');
+  const res = await fetch(`${base}/v3/auth/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password } } },
+      scope: { project: { name: 'demo', domain: { id: 'default' } } } } }),
+  });
+  const token = res.headers.get('x-subject-token');
+  if (res.status !== 201 || token === null) throw new Error(`login as demo: ${res.status} ${await res.text()}`);
+  return token;
 }
 
 /** One round's raw latencies (ms) and wrk results. */
@@ -269,19 +294,20 @@ async function main(): Promise<number> {
   try {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    await startServer(dir, base, port, o.database);
+    await startServer(dir, base, port, o);
     const started = Date.now();
     const rounds = await bench(base, o);
     const rows = summarize(rounds);
     process.stdout.write([
-      `Fulcrum API bench, ${new Date().toISOString().slice(0, 16)}Z, ${availableParallelism()} CPUs, ${o.database ? 'PostgreSQL' : 'SQLite'}, noop provider:`,
+      `Fulcrum API bench, ${new Date().toISOString().slice(0, 16)}Z, ${availableParallelism()} CPUs, ${o.database ? 'PostgreSQL' : 'SQLite'}, noop provider, `
+        + `${o.auth === 'embedded' ? 'embedded identity (X-Auth-Token validated on every request)' : 'noauth'}:`,
       `${o.rounds} rounds × ${o.n} sequential requests (keep-alive unless noted; p99 is the median of the rounds' p99),`,
       `wrk ${o.duration} s per line per round (p99 from wrk --latency); Octavia 11: MODE=apionly, SQLite, noop provider.`,
       '', table(rows), '', `measured in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
     ].join('\n'));
     if (o.json) {
       writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), cpus: availableParallelism(),
-        database: o.database ? 'postgresql' : 'sqlite', rounds: o.rounds, n: o.n, duration: o.duration, rows,
+        database: o.database ? 'postgresql' : 'sqlite', auth: o.auth, rounds: o.rounds, n: o.n, duration: o.duration, rows,
         perRound: rounds.map((x) => ({ post: median(x.post), list100: median(x.list100), getOne: median(x.getOne),
           getOneNewConnection: median(x.getOneNewConnection), wrk: x.wrk })) }, null, 2)}\n`);
     }
