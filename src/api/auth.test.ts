@@ -12,9 +12,11 @@ import { KeystoneValidator } from '../identity/keystone-client.js';
 import { tokenAuthenticator } from './auth.js';
 
 let t: TestApi;
+/** The identity service's clock runs this far ahead of the real one. */
+let skewMs = 0;
 
 before(async () => {
-  t = await makeTestApi({ identity: true });
+  t = await makeTestApi({ identity: true, identityNow: () => Date.now() + skewMs });
 });
 after(() => t.close());
 
@@ -46,6 +48,37 @@ describe('without a valid token', () => {
       }
     });
   }
+
+  test('an expired token is 401 on every API; a fresh one works', async () => {
+    const demo = await login('demo', PASSWORDS.demo, 'demo');
+    assert.equal((await as(demo, 'GET', '/v2/lbaas/loadbalancers')).status, 200);
+    skewMs = 3601_000; // past the default one-hour lifetime
+    try {
+      for (const url of ['/v2/lbaas/loadbalancers', '/v2.0/networks', '/network/v2.0/lbaas/loadbalancers']) {
+        const r = await as(demo, 'GET', url);
+        assert.equal(r.status, 401, url);
+        assert.deepEqual(r.body, UNAUTHENTICATED);
+      }
+      assert.equal((await as(await login('demo', PASSWORDS.demo, 'demo'), 'GET', '/v2/lbaas/loadbalancers')).status, 200);
+    } finally {
+      skewMs = 0;
+    }
+  });
+
+  test('malformed login bodies are 400 in Keystone\'s body; a wrong password 401', async () => {
+    for (const payload of ['{not json', { auth: {} }, { auth: { identity: { methods: ['password'] } } }, { auth: { identity: { methods: ['password'], password: { user: { name: 'demo' } } } } }]) {
+      const r = await t.app.inject({ method: 'POST', url: '/v3/auth/tokens', headers: { 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+      assert.equal(r.statusCode, 400, `${JSON.stringify(payload)}: ${r.body}`);
+      assert.equal(r.json().error.code, 400);
+      assert.equal(r.json().error.title, 'Bad Request');
+    }
+    const wrong = await t.app.inject({
+      method: 'POST', url: '/v3/auth/tokens',
+      payload: { auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: 'nope' } } } } },
+    });
+    assert.equal(wrong.statusCode, 401);
+    assert.equal(wrong.json().error.title, 'Unauthorized');
+  });
 
   test('a write without a token changes nothing', async () => {
     const r = await as(null, 'POST', '/v2.0/networks', { network: { name: 'sneaky' } });

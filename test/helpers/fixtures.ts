@@ -45,6 +45,8 @@ export interface TestApiOptions {
    * demo ({@link PASSWORDS}, a cheap KDF): tokens from `/v3` authenticate requests.
    */
   identity?: boolean;
+  /** The identity service's clock (ms), to expire tokens in tests. */
+  identityNow?: () => number;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -66,7 +68,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   let identity: Identity | undefined;
   let auth: Pick<ApiDeps, 'auth' | 'authenticate' | 'identity' | 'identityUri'> = { auth: 'noauth', ...(opts.authenticate ? { authenticate: opts.authenticate } : {}) };
   if (opts.identity) {
-    const id = new Identity({ store: new IdentityStore(store.sqlDialect), kdf: TEST_KDF });
+    const id = new Identity({ store: new IdentityStore(store.sqlDialect), kdf: TEST_KDF, ...(opts.identityNow ? { now: opts.identityNow } : {}) });
     await bootstrapIdentity(new IdentityStore(store.sqlDialect), { dataDir: dir, authUrl: 'http://127.0.0.1/v3', passwords: PASSWORDS, kdf: TEST_KDF });
     identity = id;
     auth = { auth: 'embedded', identity: { identity: id }, identityUri: 'http://127.0.0.1/v3', authenticate: tokenAuthenticator((t) => id.validateToken(t)) };
