@@ -88,7 +88,23 @@ describe('without a valid token', () => {
   });
 
   test('version documents, the health check and identity discovery need none', async () => {
-    for (const url of ['/', '/v2', '/healthcheck', '/v3']) assert.equal((await t.app.inject({ url })).statusCode, 200, url);
+    for (const url of ['/', '/v2', '/healthcheck', '/v3', '/identity/v3']) assert.equal((await t.app.inject({ url })).statusCode, 200, url);
+    assert.equal((await t.app.inject({ url: '/identity' })).statusCode, 300, "Keystone's root list");
+  });
+
+  test("the catalog's identity endpoint discovers Keystone, not the root's Octavia versions", async () => {
+    // `openstack versions show` listed Octavia's v2.x as identity: keystoneauth discovers at the
+    // endpoint's unversioned URL, which for PUBLIC_URL/v3 was the root.
+    const r = await t.app.inject({ method: 'POST', url: '/v3/auth/tokens', payload: { auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: PASSWORDS.demo } } }, scope: { project: { name: 'demo', domain: { id: 'default' } } } } } });
+    const identity = (r.json().token.catalog as { type: string; endpoints: { url: string }[] }[]).find((s) => s.type === 'identity')!;
+    const endpoint = new URL(identity.endpoints[0]!.url);
+    assert.equal(endpoint.pathname, '/identity/v3');
+    const unversioned = await t.app.inject({ url: endpoint.pathname.replace(/\/v3$/, '') });
+    assert.deepEqual(unversioned.json().versions.values.map((v: { id: string }) => v.id), ['v3.14']);
+    const token = r.headers['x-subject-token'] as string;
+    assert.equal((await as(token, 'GET', '/identity/v3/auth/projects')).status, 200);
+    assert.equal((await as(null, 'GET', '/identity/v3/auth/projects')).status, 401);
+    assert.equal((await as(token, 'GET', '/identity/nothing-here')).status, 404);
   });
 });
 

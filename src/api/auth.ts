@@ -9,7 +9,7 @@ import { FulcrumError } from '../domain/errors.js';
 import type { Caller } from '../service/context.js';
 import type { ValidatedToken } from '../identity/identity.js';
 import type { AuthMode } from './deps.js';
-import { makeCaller } from './policy.js';
+import { isIdentityUrl, makeCaller } from './policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,7 +56,7 @@ export function installAuth(app: FastifyInstance, mode: AuthMode, authenticate?:
   if (authenticate) {
     app.addHook('onRequest', async (request) => {
       // The identity API checks its own tokens, in Keystone's way.
-      if (request.url.startsWith('/v3')) return;
+      if (isIdentityUrl(request.url)) return;
       request.caller = await authenticate(request);
     });
     return;

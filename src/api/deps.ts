@@ -13,7 +13,7 @@ export interface ApiDeps {
   auth: AuthMode;
   /** Overrides the mode's authentication (token validation; tests pass their own). */
   authenticate?: Authenticator;
-  /** The embedded identity service, served under `/v3` (`--auth embedded`). */
+  /** The embedded identity service, served under `/identity/v3` and `/v3` (`--auth embedded`). */
   identity?: IdentityRouteDeps;
   /** Where clients get tokens (`…/v3`), named in a 401's `WWW-Authenticate`. */
   identityUri?: string;

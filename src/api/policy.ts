@@ -115,10 +115,15 @@ export const POLICY: Readonly<Record<string, Entry>> = {
   ...neutron('port', '/v2.0/ports'),
 };
 
+/** Paths of the embedded identity service (`/v3…`, `/identity`, `/identity/v3…`), which checks tokens itself. */
+export function isIdentityUrl(url: string): boolean {
+  return /^\/(v3|identity)(\/|\?|$)/.test(url);
+}
+
 /** Paths that need no token and no role: version documents, the health check, identity (it checks its own). */
 export function isOpenRoute(url: string): boolean {
   return url === '/' || url === '/v2' || url === '/v2.0' || url === '/healthcheck' || url === '/network' ||
-    url === '/network/' || url === '/network/v2.0' || url === '/network/v2.0/extensions' || url.startsWith('/v3');
+    url === '/network/' || url === '/network/v2.0' || url === '/network/v2.0/extensions' || isIdentityUrl(url);
 }
 
 /** The table key of a registered route: its method and path with aliases folded. */

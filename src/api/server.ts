@@ -25,6 +25,9 @@ export interface ServerOptions {
   logger?: FastifyBaseLogger | boolean;
 }
 
+/** The embedded identity service's unversioned endpoint; its v3 API is below it (and at `/v3`). */
+export const IDENTITY_ROOT = '/identity';
+
 /** Paths under which an unsupported method is 405 rather than 404 (as pecan answers). */
 const KNOWN_PATH = /^\/v2(\.0)?\/lbaas\/(loadbalancers|listeners|pools|healthmonitors|l7policies)(\/[^/?]+)?(\/members(\/[^/?]+)?)?(\?.*)?$/;
 
@@ -96,6 +99,14 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });
   // The network endpoint (catalog: http://HOST:PORT/network): Neutron's networks and LBaaS v2.
   await app.register(async (scope) => networkEndpointRoutes(scope, deps), { prefix: '/network' });
-  if (deps.identity) await identityRoutes(app, deps.identity);
+  if (deps.identity) {
+    // In the catalog, identity is PUBLIC_URL/identity/v3 with Keystone's version list at
+    // /identity: keystoneauth discovers a service at its endpoint's unversioned URL, and for
+    // PUBLIC_URL/v3 that is our root, Octavia's version list (which `openstack versions show`
+    // took for identity's, and an unversioned OS_AUTH_URL for Keystone v2).
+    await identityRoutes(app, { ...deps.identity, prefix: `${IDENTITY_ROOT}/v3`, root: IDENTITY_ROOT });
+    // /v3 as well: what the openrc files and clouds.yaml give as OS_AUTH_URL.
+    await identityRoutes(app, { ...deps.identity, prefix: '/v3', paths: { identity: `${IDENTITY_ROOT}/v3`, ...deps.identity.paths } });
+  }
   return app;
 }

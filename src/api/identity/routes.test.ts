@@ -139,6 +139,36 @@ test('a configured public URL wins over the Host header, in the catalog and in l
   }
 });
 
+test('mounted twice as the server does: a Keystone root list at /identity, the catalog naming /identity/v3 from either mount, links to the mount used', async () => {
+  // `openstack versions show` listed Octavia's v2.0…v2.26 as identity's versions: keystoneauth
+  // strips `/v3` off the catalog's identity endpoint and read the server root, Octavia's list.
+  const ti = await makeTestIdentity();
+  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true } });
+  try {
+    await identityRoutes(app, { identity: ti.identity, prefix: '/identity/v3', root: '/identity' });
+    await identityRoutes(app, { identity: ti.identity, prefix: '/v3', paths: { identity: '/identity/v3' } });
+    for (const url of ['/identity', '/identity/']) {
+      const root = await call(app, 'GET', url);
+      assert.equal(root.status, 300, 'Multiple Choices, as a Keystone root');
+      assert.deepEqual(root.body.versions.values.map((v: { id: string; links: unknown }) => [v.id, v.links]), [['v3.14', [{ rel: 'self', href: `http://${HOST}/identity/v3/` }]]]);
+    }
+    assert.equal((await call(app, 'GET', '/identity/v3')).body.version.links[0].href, `http://${HOST}/identity/v3/`);
+    assert.equal((await call(app, 'GET', '/v3')).body.version.links[0].href, `http://${HOST}/v3/`, 'each mount links to itself');
+    for (const prefix of ['/identity/v3', '/v3']) {
+      const r = await call(app, 'POST', `${prefix}/auth/tokens`, { body: passwordAuth('demo', PASSWORDS.demo, 'demo') });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const identity = r.body.token.catalog.find((s: { type: string }) => s.type === 'identity');
+      assert.deepEqual(identity.endpoints.map((e: { url: string }) => e.url), Array(3).fill(`http://${HOST}/identity/v3`));
+      const token = String(r.headers['x-subject-token']);
+      const other = prefix === '/v3' ? '/identity/v3' : '/v3';
+      assert.equal((await call(app, 'GET', `${other}/auth/projects`, { token })).status, 200, 'one identity behind both mounts');
+    }
+  } finally {
+    await app.close();
+    await ti.close();
+  }
+});
+
 test('unscoped and domain-scoped tokens; the catalog needs a scope', async () => {
   const unscoped = await call(t.app, 'POST', '/v3/auth/tokens', {
     body: { auth: { ...(passwordAuth('demo', PASSWORDS.demo).auth as object), scope: 'unscoped' } },

@@ -1,14 +1,15 @@
 /**
  * @module api/identity/routes — the embedded identity service's HTTP API, a Keystone v3 subset:
  * version discovery, tokens (issue, validate, revoke), the catalog, projects, users, roles, role
- * assignments and domains. Mounted under `/v3` in a scope of its own, with Keystone's error body
- * `{"error": {"code", "title", "message"}}`. Every route but discovery and token issue wants an
- * `X-Auth-Token`; the server's own auth hook must let `/v3` through (these routes check tokens).
+ * assignments and domains. Mounted under a prefix (`/v3` by default) in a scope of its own, with
+ * Keystone's error body `{"error": {"code", "title", "message"}}`. Every route but discovery and
+ * token issue wants an `X-Auth-Token`; the server's own auth hook must let these paths through
+ * (these routes check tokens).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FulcrumError } from '../../domain/errors.js';
 import { buildCatalog, identityUrl, normalizeBaseUrl, type CatalogService, type ServicePaths } from '../../identity/catalog.js';
-import { versionDocument } from '../../identity/discovery.js';
+import { versionDocument, versionsDocument } from '../../identity/discovery.js';
 import { missing, notFound, unauthorized } from '../../identity/errors.js';
 import type { AssignmentFilter, AssignmentTarget, Identity, NamedFilter, TokenInfo } from '../../identity/identity.js';
 import {
@@ -29,10 +30,19 @@ export interface IdentityRouteDeps {
   publicUrl?: string;
   /** The catalog's region (default RegionOne). */
   region?: string;
-  /** Where the network and load-balancer APIs live below the base URL (defaults: `/network`, ``). */
-  paths?: Partial<Omit<ServicePaths, 'identity'>>;
-  /** Where these routes are mounted (default `/v3`); also the catalog's identity path. */
+  /**
+   * Where the services live below the base URL, for the catalog (defaults: identity at `prefix`,
+   * `/network`, ``).
+   */
+  paths?: Partial<ServicePaths>;
+  /** Where these routes are mounted (default `/v3`); links in replies point here. */
   prefix?: string;
+  /**
+   * Also answer Keystone's version list at this path (300 Multiple Choices,
+   * `{"versions": {"values": […]}}` pointing at `prefix`), as a Keystone root does: the
+   * unversioned URL keystoneauth discovers from when an endpoint ends in `/v3`.
+   */
+  root?: string;
 }
 
 const TITLES: Record<number, string> = {
@@ -75,12 +85,12 @@ function namedFilter(query: unknown): NamedFilter {
 /** Registers the identity API under its prefix. */
 export async function identityRoutes(app: FastifyInstance, deps: IdentityRouteDeps): Promise<void> {
   const prefix = deps.prefix ?? '/v3';
-  const paths: Partial<ServicePaths> = { ...deps.paths, identity: prefix };
+  const paths: Partial<ServicePaths> = { identity: prefix, ...deps.paths };
   const { identity } = deps;
 
   const baseOf = (request: FastifyRequest): string => normalizeBaseUrl(deps.publicUrl ?? baseUrl(request));
   /** The identity URL as the client sees it (`http://host:port/v3`), for links. */
-  const selfOf = (request: FastifyRequest): string => identityUrl(baseOf(request), paths);
+  const selfOf = (request: FastifyRequest): string => identityUrl(baseOf(request), { identity: prefix });
   const catalogOf = (request: FastifyRequest): CatalogService[] => buildCatalog(baseOf(request), { ...(deps.region ? { region: deps.region } : {}), paths });
   const listSelf = (request: FastifyRequest): string => `${baseOf(request)}${request.url}`;
 
@@ -97,6 +107,10 @@ export async function identityRoutes(app: FastifyInstance, deps: IdentityRouteDe
     if (typeof header !== 'string' || header === '') throw missing('X-Subject-Token', 'request headers');
     return header;
   };
+
+  if (deps.root !== undefined) {
+    app.get(deps.root, async (request, reply) => reply.code(300).send(versionsDocument(selfOf(request))));
+  }
 
   await app.register(async (scope) => {
     // The same JSON handling as the main server, so that this scope behaves alike wherever it is mounted.
