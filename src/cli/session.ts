@@ -148,7 +148,7 @@ export async function openSession(i: SessionInputs): Promise<Session> {
     const fromCatalog = endpointOf(catalog, 'load-balancer', i.credentials.interface, i.credentials.regionName);
     const url = i.url ?? fromCatalog;
     if (url === null) throw new CliError(`The catalog of ${i.credentials.authUrl} has no load-balancer endpoint; give one with --os-url`);
-    return { url, token, identityUrl: endpointOf(catalog, 'identity', i.credentials.interface, i.credentials.regionName) ?? identityV3(i.credentials.authUrl) };
+    return { url, token, identityUrl: identityV3(endpointOf(catalog, 'identity', i.credentials.interface, i.credentials.regionName) ?? i.credentials.authUrl) };
   }
   return { url: i.url ?? i.defaultUrl, ...(i.projectId !== undefined ? { projectId: i.projectId } : {}) };
 }
