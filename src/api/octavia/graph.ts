@@ -59,7 +59,7 @@ export function graphToWire(
     memberToWire: ToWire<GraphCreated['members'][number]>; healthMonitorToWire: ToWire<GraphCreated['healthMonitors'][number]>;
   },
 ): { listeners: Record<string, unknown>[]; pools: Record<string, unknown>[] } {
-  const none: Relations = { listeners: [], pools: [], members: [], l7policies: [], healthMonitorId: null };
+  const none: Relations = { listeners: [], pools: [], members: [], l7policies: [], rules: [], healthMonitorId: null };
   const without = (o: Record<string, unknown>, ...keys: string[]) =>
     Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
   return {
