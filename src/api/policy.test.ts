@@ -120,3 +120,66 @@ test("another project's load balancer: 404 to its readers and members, visible t
   assert.equal(lbAdmin.status, 200, JSON.stringify(lbAdmin.body));
   assert.equal(lbAdmin.body.loadbalancer.description, 'changed');
 });
+
+test('L7 routes: Octavia\'s rule names under both prefixes; members write their own policies and rules, readers read, others see 404', async () => {
+  // Written out by hand from octavia/policies/l7policy.py and l7rule.py.
+  const expected: Record<string, [string, Rule]> = {
+    'GET /v2/lbaas/l7policies': ['os_load-balancer_api:l7policy:get_all', 'read'],
+    'POST /v2/lbaas/l7policies': ['os_load-balancer_api:l7policy:post', 'write'],
+    'GET /v2/lbaas/l7policies/:id': ['os_load-balancer_api:l7policy:get_one', 'read'],
+    'PUT /v2/lbaas/l7policies/:id': ['os_load-balancer_api:l7policy:put', 'write'],
+    'DELETE /v2/lbaas/l7policies/:id': ['os_load-balancer_api:l7policy:delete', 'write'],
+    'GET /v2/lbaas/l7policies/:l7policyId/rules': ['os_load-balancer_api:l7rule:get_all', 'read'],
+    'POST /v2/lbaas/l7policies/:l7policyId/rules': ['os_load-balancer_api:l7rule:post', 'write'],
+    'GET /v2/lbaas/l7policies/:l7policyId/rules/:id': ['os_load-balancer_api:l7rule:get_one', 'read'],
+    'PUT /v2/lbaas/l7policies/:l7policyId/rules/:id': ['os_load-balancer_api:l7rule:put', 'write'],
+    'DELETE /v2/lbaas/l7policies/:l7policyId/rules/:id': ['os_load-balancer_api:l7rule:delete', 'write'],
+  };
+  for (const [key, [name, rule]] of Object.entries(expected)) assert.deepEqual(POLICY[key], { name, rule }, key);
+  const routes = registeredRoutes(t.app);
+  for (const prefix of ['/v2/lbaas', '/v2.0/lbaas']) {
+    const l7 = routes.filter((r) => r.includes(`${prefix}/l7policies`)).map((r) => {
+      const [method, url] = r.split(' ') as [string, string];
+      return policyKey(method, url);
+    });
+    assert.deepEqual(l7.sort(), Object.keys(expected).sort(), prefix);
+  }
+
+  const settle = async (): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while ((await as('admin', PROJECT, 'GET', `/v2/lbaas/loadbalancers/${lbId}`)).body.loadbalancer.provisioning_status !== 'ACTIVE') {
+      if (Date.now() > deadline) throw new Error('load balancer never ACTIVE');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  await settle();
+  const listener = await as('member', PROJECT, 'POST', '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 } });
+  assert.equal(listener.status, 201, JSON.stringify(listener.body));
+  await settle();
+  const body = { l7policy: { listener_id: listener.body.listener.id, action: 'REJECT' } };
+  assert.equal((await as('reader', PROJECT, 'POST', '/v2/lbaas/l7policies', body)).status, 403);
+  assert.equal((await as('member', OTHER, 'POST', '/v2/lbaas/l7policies', body)).status, 404, "another project's listener");
+  const policy = await as('load-balancer_member', PROJECT, 'POST', '/v2/lbaas/l7policies', body);
+  assert.equal(policy.status, 201, JSON.stringify(policy.body));
+  const id = policy.body.l7policy.id as string;
+  await settle();
+  const ruleBody = { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/' } };
+  assert.equal((await as('load-balancer_observer', PROJECT, 'POST', `/v2/lbaas/l7policies/${id}/rules`, ruleBody)).status, 403);
+  const rule = await as('member', PROJECT, 'POST', `/v2/lbaas/l7policies/${id}/rules`, ruleBody);
+  assert.equal(rule.status, 201, JSON.stringify(rule.body));
+  await settle();
+  for (const role of ['reader', 'load-balancer_observer']) {
+    assert.equal((await as(role, PROJECT, 'GET', `/v2/lbaas/l7policies/${id}`)).status, 200, role);
+    assert.equal((await as(role, PROJECT, 'GET', `/v2/lbaas/l7policies/${id}/rules/${rule.body.rule.id}`)).status, 200, role);
+  }
+  for (const role of ['member', 'reader']) {
+    assert.equal((await as(role, OTHER, 'GET', `/v2/lbaas/l7policies/${id}`)).status, 404, role);
+    assert.equal((await as(role, OTHER, 'GET', `/v2/lbaas/l7policies/${id}/rules`)).status, 404, role);
+    assert.deepEqual((await as(role, OTHER, 'GET', '/v2/lbaas/l7policies')).body.l7policies, [], role);
+  }
+  assert.equal((await as('load-balancer_global_observer', OTHER, 'GET', `/v2/lbaas/l7policies/${id}`)).status, 200);
+  assert.equal((await as('load-balancer_global_observer', OTHER, 'DELETE', `/v2/lbaas/l7policies/${id}`)).status, 403);
+  assert.equal((await as('member', OTHER, 'DELETE', `/v2/lbaas/l7policies/${id}`)).status, 404);
+  assert.equal((await as('member', PROJECT, 'DELETE', `/v2/lbaas/l7policies/${id}`)).status, 204);
+  await settle();
+});

@@ -109,6 +109,7 @@ export const POLICY: Readonly<Record<string, Entry>> = {
   }),
   ...octavia('healthmonitor', '/v2/lbaas/healthmonitors'),
   ...octavia('l7policy', '/v2/lbaas/l7policies'),
+  ...octavia('l7rule', '/v2/lbaas/l7policies/:l7policyId/rules'),
   'GET /v2/lbaas/providers': { name: 'os_load-balancer_api:provider:get_all', rule: 'read' },
   ...neutron('network', '/v2.0/networks'),
   ...neutron('subnet', '/v2.0/subnets'),
@@ -132,8 +133,10 @@ export function policyKey(method: string, routeUrl: string): string {
   if (path.startsWith('/network/v2.0/lbaas/')) path = `/v2/lbaas/${path.slice('/network/v2.0/lbaas/'.length)}`;
   else if (path.startsWith('/network/v2.0/')) path = `/v2.0/${path.slice('/network/v2.0/'.length)}`;
   else if (path.startsWith('/v2.0/lbaas/')) path = `/v2/lbaas/${path.slice('/v2.0/lbaas/'.length)}`;
-  // Route parameters are named differently across files; the table names them :id, and :poolId for members.
-  path = path.replace(/\/:[^/]+/g, '/:id').replace('/pools/:id/members', '/pools/:poolId/members');
+  // Route parameters are named differently across files; the table names them :id, :poolId for
+  // members and :l7policyId for rules.
+  path = path.replace(/\/:[^/]+/g, '/:id').replace('/pools/:id/members', '/pools/:poolId/members')
+    .replace('/l7policies/:id/rules', '/l7policies/:l7policyId/rules');
   return `${method} ${path}`;
 }
 

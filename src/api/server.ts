@@ -10,6 +10,8 @@ import { installPolicy, recordRoutes } from './policy.js';
 import type { ApiDeps } from './deps.js';
 import { familyOf, routeError, sendError } from './errors.js';
 import { healthMonitorRoutes } from './octavia/health-monitors.js';
+import { l7PolicyRoutes } from './octavia/l7policies.js';
+import { l7RuleRoutes } from './octavia/l7rules.js';
 import { listenerRoutes } from './octavia/listeners.js';
 import { loadBalancerRoutes } from './octavia/load-balancers.js';
 import { memberRoutes } from './octavia/members.js';
@@ -29,7 +31,7 @@ export interface ServerOptions {
 export const IDENTITY_ROOT = '/identity';
 
 /** Paths under which an unsupported method is 405 rather than 404 (as pecan answers). */
-const KNOWN_PATH = /^\/v2(\.0)?\/lbaas\/(loadbalancers|listeners|pools|healthmonitors|l7policies)(\/[^/?]+)?(\/members(\/[^/?]+)?)?(\?.*)?$/;
+const KNOWN_PATH = /^\/v2(\.0)?\/lbaas\/(loadbalancers|listeners|pools|healthmonitors|l7policies)(\/[^/?]+)?(\/(members|rules)(\/[^/?]+)?)?(\?.*)?$/;
 
 /** Builds the API. */
 export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Promise<FastifyInstance> {
@@ -93,6 +95,8 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       poolRoutes(scope, deps);
       memberRoutes(scope, deps);
       healthMonitorRoutes(scope, deps);
+      l7PolicyRoutes(scope, deps);
+      l7RuleRoutes(scope, deps);
       octaviaExtraRoutes(scope, deps);
     }, { prefix });
   }

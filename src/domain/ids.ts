@@ -12,6 +12,8 @@ export type HealthMonitorId = Id<'HealthMonitor'>;
 export type NetworkId = Id<'Network'>;
 export type SubnetId = Id<'Subnet'>;
 export type PortId = Id<'Port'>;
+export type L7PolicyId = Id<'L7Policy'>;
+export type L7RuleId = Id<'L7Rule'>;
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 

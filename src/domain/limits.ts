@@ -80,3 +80,15 @@ export const LVS_HEALTH_MONITOR_TYPES: readonly HealthMonitorType[] = ['UDP-CONN
  * like Octavia's amphora provider, every provider refuses SOURCE_IP_PORT.
  */
 export const UNSUPPORTED_LB_ALGORITHMS: readonly LbAlgorithm[] = ['SOURCE_IP_PORT'];
+
+/** L7 policy positions run from 1; a larger position than there are policies appends (`[MIN|MAX]_POLICY_POSITION`). */
+export const MIN_L7POLICY_POSITION = 1;
+export const MAX_L7POLICY_POSITION = 2147483647;
+/** `MAX_L7RULES_PER_L7POLICY`: HAProxy failed to parse a policy with more than 53 rules in Octavia's tests. */
+export const MAX_L7RULES_PER_L7POLICY = 50;
+/** The code of a REDIRECT_TO_URL or REDIRECT_PREFIX policy that names none (Octavia's explicit default). */
+export const DEFAULT_L7_REDIRECT_HTTP_CODE = 302;
+/** Listener protocols whose requests L7 rules can look into (HTTP semantics in HAProxy). */
+export const L7_LISTENER_PROTOCOLS: readonly ListenerProtocol[] = ['HTTP', 'TERMINATED_HTTPS'];
+/** Longest L7 rule key and value, and redirect URL or prefix (Octavia's string types and columns). */
+export const MAX_L7_STRING = 255;

@@ -3,7 +3,7 @@
  * them, in camelCase. Wire names (snake_case) are mapped in api/octavia/wire.ts.
  */
 import type {
-  HealthMonitorId, ListenerId, LoadBalancerId, MemberId, NetworkId, PoolId, PortId, SubnetId,
+  HealthMonitorId, L7PolicyId, L7RuleId, ListenerId, LoadBalancerId, MemberId, NetworkId, PoolId, PortId, SubnetId,
 } from './ids.js';
 import type { OperatingStatus, ProvisioningStatus } from './status.js';
 
@@ -136,8 +136,50 @@ export interface HealthMonitor extends Base {
   domainName: string | null;
 }
 
-/** The five Octavia object kinds held in the store. */
-export type OctaviaKind = 'loadbalancer' | 'listener' | 'pool' | 'member' | 'healthmonitor';
+export const L7POLICY_ACTIONS = ['REJECT', 'REDIRECT_TO_URL', 'REDIRECT_TO_POOL', 'REDIRECT_PREFIX'] as const;
+export type L7PolicyAction = (typeof L7POLICY_ACTIONS)[number];
+export const L7RULE_TYPES = [
+  'HOST_NAME', 'PATH', 'FILE_TYPE', 'HEADER', 'COOKIE', 'SSL_CONN_HAS_CERT', 'SSL_VERIFY_RESULT', 'SSL_DN_FIELD',
+] as const;
+export type L7RuleType = (typeof L7RULE_TYPES)[number];
+export const L7RULE_COMPARE_TYPES = ['REGEX', 'STARTS_WITH', 'ENDS_WITH', 'CONTAINS', 'EQUAL_TO'] as const;
+export type L7RuleCompareType = (typeof L7RULE_COMPARE_TYPES)[number];
+/** `SUPPORTED_L7POLICY_REDIRECT_HTTP_CODES`. */
+export const L7POLICY_REDIRECT_HTTP_CODES = [301, 302, 303, 307, 308] as const;
+export type RedirectHttpCode = (typeof L7POLICY_REDIRECT_HTTP_CODES)[number];
+
+/**
+ * An L7 policy of a listener: when all its (enabled) rules match a request, `action` happens.
+ * Policies of a listener are numbered 1…n without gaps (`position`).
+ */
+export interface L7Policy extends Base {
+  id: L7PolicyId;
+  listenerId: ListenerId;
+  loadBalancerId: LoadBalancerId;
+  action: L7PolicyAction;
+  position: number;
+  redirectPoolId: PoolId | null;
+  redirectUrl: string | null;
+  redirectPrefix: string | null;
+  /** Set for REDIRECT_TO_URL and REDIRECT_PREFIX (default 302), null otherwise. */
+  redirectHttpCode: RedirectHttpCode | null;
+}
+
+/** One test of an L7 policy. Rules have no name or description on the wire (Base's stay empty). */
+export interface L7Rule extends Base {
+  id: L7RuleId;
+  l7PolicyId: L7PolicyId;
+  listenerId: ListenerId;
+  loadBalancerId: LoadBalancerId;
+  type: L7RuleType;
+  compareType: L7RuleCompareType;
+  key: string | null;
+  value: string;
+  invert: boolean;
+}
+
+/** The Octavia object kinds held in the store. */
+export type OctaviaKind = 'loadbalancer' | 'listener' | 'pool' | 'member' | 'healthmonitor' | 'l7policy' | 'l7rule';
 
 export interface ObjectByKind {
   loadbalancer: LoadBalancer;
@@ -145,15 +187,22 @@ export interface ObjectByKind {
   pool: Pool;
   member: Member;
   healthmonitor: HealthMonitor;
+  l7policy: L7Policy;
+  l7rule: L7Rule;
 }
 
-/** Human names used in Octavia's messages (`Load Balancer <id> not found.`). */
+/**
+ * Human names used in Octavia's messages (`Load Balancer <id> not found.`): its data models'
+ * `_name()`, the class name split at capitals (`L7Policy` → `L7 Policy`).
+ */
 export const KIND_TITLES: Readonly<Record<OctaviaKind, string>> = {
   loadbalancer: 'Load Balancer',
   listener: 'Listener',
   pool: 'Pool',
   member: 'Member',
   healthmonitor: 'Health Monitor',
+  l7policy: 'L7 Policy',
+  l7rule: 'L7 Rule',
 };
 
 /** Load balancer statistics, summed over its listeners. */
@@ -232,6 +281,8 @@ export interface LoadBalancerGraph {
   pools: readonly Pool[];
   members: readonly Member[];
   healthMonitors: readonly HealthMonitor[];
+  l7Policies: readonly L7Policy[];
+  l7Rules: readonly L7Rule[];
   /** The VIP port. */
   vipPort: Port | null;
   /** The ports the load balancer owns on its members' subnets (Octavia plugs one per member subnet). */

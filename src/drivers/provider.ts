@@ -12,6 +12,17 @@ export interface OperatingReport {
   status: OperatingStatus;
 }
 
+/**
+ * L7 policies and rules have no health of their own: ONLINE once applied (as Octavia's worker
+ * marks them), OFFLINE while disabled.
+ */
+export function l7OperatingStatuses(graph: LoadBalancerGraph): OperatingReport[] {
+  return [
+    ...graph.l7Policies.map((p) => ({ kind: 'l7policy' as const, id: p.id, status: p.adminStateUp ? 'ONLINE' as const : 'OFFLINE' as const })),
+    ...graph.l7Rules.map((r) => ({ kind: 'l7rule' as const, id: r.id, status: r.adminStateUp ? 'ONLINE' as const : 'OFFLINE' as const })),
+  ];
+}
+
 /** What an apply achieved. */
 export interface ApplyResult {
   /** Operating statuses observed right after the apply. */

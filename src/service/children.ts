@@ -38,9 +38,16 @@ export async function listenersOfPool(reader: Reader, poolId: string): Promise<s
   return (await reader.idsBy('listener', 'defaultPoolId', [poolId])).get(poolId) ?? [];
 }
 
-/** The parent listeners of a pool, marked PENDING_UPDATE as Octavia marks them. */
+/**
+ * The parent listeners of a pool, marked PENDING_UPDATE as Octavia marks them: those whose
+ * default pool it is and those whose L7 policies redirect to it (Octavia's `Pool.listeners`).
+ */
 export async function touchListenersOf(reader: Reader, poolId: string): Promise<Touched[]> {
-  return (await listenersOfPool(reader, poolId)).map((id) => ({ kind: 'listener' as const, id, status: 'PENDING_UPDATE' as const }));
+  const [byDefault, policies] = await Promise.all([
+    listenersOfPool(reader, poolId), reader.list('l7policy', { filters: { redirectPoolId: [poolId] }, limit: null }),
+  ]);
+  const ids = new Set([...byDefault, ...policies.filter((p) => p.provisioningStatus !== 'PENDING_DELETE').map((p) => p.listenerId)]);
+  return [...ids].map((id) => ({ kind: 'listener' as const, id, status: 'PENDING_UPDATE' as const }));
 }
 
 /**

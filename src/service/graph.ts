@@ -5,11 +5,12 @@
  * functions as its own route, so the rules live in one place.
  */
 import { FulcrumError, validationFailure } from '../domain/errors.js';
-import type { HealthMonitor, Listener, LoadBalancer, Member, Pool } from '../domain/model.js';
+import type { HealthMonitor, L7Policy, L7Rule, Listener, LoadBalancer, Member, Pool } from '../domain/model.js';
 import type { StoredKind, Tx } from '../store/store.js';
 import type { ProvisioningStatus } from '../domain/status.js';
 import type { Caller } from './context.js';
 import { addHealthMonitor, buildHealthMonitor, type HealthMonitorFields } from './health-monitors.js';
+import { addL7Policy, buildL7Policy, createdL7, type L7PolicyFields } from './l7policies.js';
 import { addListener, buildListener, type ListenerFields } from './listeners.js';
 import { addMember, buildMember, type MemberFields } from './members.js';
 import { addPool, buildPool, type PoolFields } from './pools.js';
@@ -23,9 +24,15 @@ export interface GraphPoolCreate extends Partial<PoolFields> {
   healthMonitor?: HealthMonitorFields;
 }
 
+/** An L7 policy inside a fully-populated create: its pool is named (`redirect_pool`), not given by id. */
+export interface GraphL7PolicyCreate extends Omit<L7PolicyFields, 'redirectPoolId'> {
+  redirectPool?: GraphPoolCreate;
+}
+
 /** A listener inside a fully-populated create. */
 export interface GraphListenerCreate extends ListenerFields {
   defaultPool?: GraphPoolCreate;
+  l7Policies?: GraphL7PolicyCreate[];
 }
 
 /** What the graph create made: the objects for the response, and what the change touched. */
@@ -34,6 +41,8 @@ export interface GraphCreated {
   pools: Pool[];
   members: Member[];
   healthMonitors: HealthMonitor[];
+  l7Policies: L7Policy[];
+  l7Rules: L7Rule[];
   touched: { kind: StoredKind; id: string; status: ProvisioningStatus }[];
 }
 
@@ -46,19 +55,25 @@ const pyName = (name: string | undefined): string => name ?? 'None';
 export async function createGraph(
   tx: Tx, _caller: Caller, lb: LoadBalancer, listenerInputs: readonly GraphListenerCreate[], poolInputs: readonly GraphPoolCreate[],
 ): Promise<GraphCreated> {
-  const out: GraphCreated = { listeners: [], pools: [], members: [], healthMonitors: [], touched: [] };
+  const out: GraphCreated = { listeners: [], pools: [], members: [], healthMonitors: [], l7Policies: [], l7Rules: [], touched: [] };
   if (listenerInputs.length === 0 && poolInputs.length === 0) return out;
 
-  // Move full default-pool definitions to the pool list; keep references by name.
+  // Move full default-pool and redirect-pool definitions to the pool list; keep references by name.
   const pools = [...poolInputs];
   const required = new Set<string>();
-  const listeners = listenerInputs.map(({ defaultPool, ...listener }) => {
-    if (!defaultPool) return { listener, poolName: undefined };
-    if (!defaultPool.name) throw validationFailure('Pools must be named when creating a fully populated loadbalancer.', 'default_pool');
-    if (isReference(defaultPool)) required.add(defaultPool.name);
-    else pools.push(defaultPool);
-    return { listener, poolName: defaultPool.name };
-  });
+  const named = (pool: GraphPoolCreate, field: string): string => {
+    if (!pool.name) throw validationFailure('Pools must be named when creating a fully populated loadbalancer.', field);
+    if (isReference(pool)) required.add(pool.name);
+    else pools.push(pool);
+    return pool.name;
+  };
+  const listeners = listenerInputs.map(({ defaultPool, l7Policies = [], ...listener }) => ({
+    listener,
+    poolName: defaultPool ? named(defaultPool, 'default_pool') : undefined,
+    policies: l7Policies.map(({ redirectPool, ...policy }) => ({
+      policy, poolName: redirectPool ? named(redirectPool, 'redirect_pool') : undefined,
+    })),
+  }));
   const names = pools.map((p) => p.name);
   if (new Set(names).size !== names.length) {
     throw validationFailure('Pool names must be unique when creating a fully populated loadbalancer.', 'pools');
@@ -91,22 +106,34 @@ export async function createGraph(
     }
   }
 
-  for (const { listener: fields, poolName } of listeners) {
-    let defaultPoolId = fields.defaultPoolId;
-    if (poolName !== undefined) {
-      defaultPoolId = poolIds.get(poolName);
-      if (!defaultPoolId) throw new FulcrumError('VALIDATION', `Missing details for Pool object: ${poolName}`, { field: 'default_pool' });
-    }
+  const poolIdOf = (name: string, field: string): string => {
+    const id = poolIds.get(name);
+    if (!id) throw new FulcrumError('VALIDATION', `Missing details for Pool object: ${name}`, { field });
+    return id;
+  };
+  for (const { listener: fields, poolName, policies } of listeners) {
+    const defaultPoolId = poolName === undefined ? fields.defaultPoolId : poolIdOf(poolName, 'default_pool');
     const listener = buildListener(lb, lb.projectId, { ...fields, ...(defaultPoolId === undefined ? {} : { defaultPoolId }) });
     await addListener(tx, listener);
     out.listeners.push(listener);
+    for (const { policy: input, poolName: redirect } of policies) {
+      const { policy, rules } = buildL7Policy(listener, lb.projectId, {
+        ...input, ...(redirect === undefined ? {} : { redirectPoolId: poolIdOf(redirect, 'redirect_pool') }),
+      });
+      out.l7Policies.push(await addL7Policy(tx, listener, policy, rules));
+      out.l7Rules.push(...rules);
+    }
   }
+  const positions = new Map((await tx.list('l7policy', { filters: { loadBalancerId: [lb.id] }, limit: null })).map((p) => [p.id, p.position]));
 
+  // Later policies may have moved earlier ones down: the stored positions are the true ones.
+  out.l7Policies = out.l7Policies.map((p) => ({ ...p, position: positions.get(p.id) ?? p.position }));
   const created = (kind: StoredKind, xs: readonly { id: string }[]) =>
     xs.map((x) => ({ kind, id: x.id, status: 'PENDING_CREATE' as const }));
   out.touched = [
     ...created('listener', out.listeners), ...created('pool', out.pools),
     ...created('member', out.members), ...created('healthmonitor', out.healthMonitors),
+    ...out.l7Policies.flatMap((p) => createdL7(p, out.l7Rules.filter((r) => r.l7PolicyId === p.id))),
   ];
   return out;
 }

@@ -17,6 +17,7 @@ import {
   insertUnique, invalidOption, noChildren, poolOnLoadBalancer, pyList, settingsOf, checkTlsVersions,
 } from './children.js';
 import type { Caller } from './context.js';
+import { checkDefaultPoolNotRedirected, deletedL7Of } from './l7policies.js';
 import { getVisible, listVisible, lockMutable, viewOf, withRelations, type View } from './objects.js';
 
 /** A listener's own fields as a create gives them (already shape-checked by the API). */
@@ -178,6 +179,7 @@ async function checkDefaultPool(tx: Tx, listener: Listener): Promise<void> {
   if (!listener.defaultPoolId) return;
   const pool = await poolOnLoadBalancer(tx, listener.loadBalancerId, listener.defaultPoolId);
   checkListenerPoolProtocol(listener.protocol, pool.protocol);
+  await checkDefaultPoolNotRedirected(tx, listener.id, pool.id);
 }
 
 const duplicateListener = (protocol: string, port: number) =>
@@ -288,11 +290,13 @@ export async function updateListener(store: Store, caller: Caller, id: string, p
   });
 }
 
-/** Deletes a listener (PENDING_DELETE until the data plane drops it); its pools stay. */
+/** Deletes a listener with its L7 policies and rules (PENDING_DELETE until the data plane drops them); its pools stay. */
 export async function deleteListener(store: Store, caller: Caller, id: string): Promise<void> {
   await store.transaction(async (tx) => {
     const cur = await getVisible(tx, caller, 'listener', id);
     await lockMutable(tx, cur.loadBalancerId);
-    await tx.beginChange(cur.loadBalancerId, 'PENDING_UPDATE', [{ kind: 'listener', id, status: 'PENDING_DELETE' }]);
+    await tx.beginChange(cur.loadBalancerId, 'PENDING_UPDATE', [
+      { kind: 'listener', id, status: 'PENDING_DELETE' }, ...await deletedL7Of(tx, { listenerId: id }),
+    ]);
   });
 }

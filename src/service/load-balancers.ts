@@ -11,6 +11,7 @@ import { nowTimestamp } from '../domain/time.js';
 import type { ListQuery, Store, Tx } from '../store/store.js';
 import { owningProject, type Caller } from './context.js';
 import { createGraph, type GraphListenerCreate, type GraphPoolCreate } from './graph.js';
+import { deletedL7Of } from './l7policies.js';
 import { getVisible, listVisible, lockMutable, notFoundError, withRelations, type View } from './objects.js';
 import { createPort, subnetsOf } from './ports.js';
 
@@ -192,12 +193,18 @@ export async function deleteLoadBalancer(store: Store, caller: Caller, id: strin
       ...pools.map((o) => ({ kind: 'pool' as const, id: o.id, status: 'PENDING_DELETE' as const })),
       ...members.map((o) => ({ kind: 'member' as const, id: o.id, status: 'PENDING_DELETE' as const })),
       ...hms.map((o) => ({ kind: 'healthmonitor' as const, id: o.id, status: 'PENDING_DELETE' as const })),
+      ...await deletedL7Of(tx, { loadBalancerId: id }),
     ];
     await tx.beginChange(id, 'PENDING_DELETE', touched);
   });
 }
 
-/** The status tree of a load balancer: listeners → pools → health monitor and members. */
+/**
+ * The status tree of a load balancer: listeners → pools → health monitor and members. A
+ * listener's pools are Octavia's `Listener.pools`: its default pool, then the redirect pools of
+ * its enabled L7 policies that have rules, in position order. L7 policies themselves are not in
+ * the tree (Octavia's is the same).
+ */
 export async function loadBalancerStatus(store: Store, caller: Caller, id: string): Promise<StatusTree> {
   const lb = await getVisible(store, caller, 'loadbalancer', id);
   const graph = await store.loadGraph(id);
@@ -219,10 +226,16 @@ export async function loadBalancerStatus(store: Store, caller: Caller, id: strin
   };
   return {
     id: lb.id, name: lb.name, provisioningStatus: lb.provisioningStatus, operatingStatus: lb.operatingStatus,
-    listeners: graph.listeners.map((l) => ({
-      id: l.id, name: l.name, provisioningStatus: l.provisioningStatus, operatingStatus: l.operatingStatus,
-      pools: l.defaultPoolId ? [poolNode(l.defaultPoolId)].filter((p) => p !== undefined) : [],
-    })),
+    listeners: graph.listeners.map((l) => {
+      const redirected = graph.l7Policies
+        .filter((p) => p.listenerId === l.id && p.adminStateUp && p.redirectPoolId !== null && graph.l7Rules.some((r) => r.l7PolicyId === p.id))
+        .map((p) => p.redirectPoolId!);
+      const poolIds = [...new Set([...(l.defaultPoolId ? [l.defaultPoolId] : []), ...redirected])];
+      return {
+        id: l.id, name: l.name, provisioningStatus: l.provisioningStatus, operatingStatus: l.operatingStatus,
+        pools: poolIds.map(poolNode).filter((p) => p !== undefined),
+      };
+    }),
   };
 }
 

@@ -14,6 +14,7 @@ export interface Relations {
   pools: string[];
   members: string[];
   l7policies: string[];
+  rules: string[];
   healthMonitorId: string | null;
 }
 
@@ -23,7 +24,7 @@ export interface View<T> {
   relations: Relations;
 }
 
-const NO_RELATIONS: Relations = { listeners: [], pools: [], members: [], l7policies: [], healthMonitorId: null };
+export const NO_RELATIONS: Relations = { listeners: [], pools: [], members: [], l7policies: [], rules: [], healthMonitorId: null };
 
 /** Octavia's 404 for an object of a kind. */
 export function notFoundError(kind: OctaviaKind, id: string): FulcrumError {
@@ -65,18 +66,45 @@ export async function relationsOf(
     ]);
     for (const id of ids) out.set(id, { ...NO_RELATIONS, listeners: listeners.get(id) ?? [], pools: pools.get(id) ?? [] });
   } else if (kind === 'pool') {
-    const [listeners, members, hms] = await Promise.all([
+    const [listeners, members, hms, viaL7] = await Promise.all([
       reader.idsBy('listener', 'defaultPoolId', ids), reader.idsBy('member', 'poolId', ids),
-      reader.idsBy('healthmonitor', 'poolId', ids),
+      reader.idsBy('healthmonitor', 'poolId', ids), l7ListenersOf(reader, ids),
     ]);
     for (const id of ids) {
       out.set(id, {
-        ...NO_RELATIONS, listeners: listeners.get(id) ?? [], members: members.get(id) ?? [],
-        healthMonitorId: hms.get(id)?.[0] ?? null,
+        ...NO_RELATIONS, listeners: [...new Set([...listeners.get(id) ?? [], ...viaL7.get(id) ?? []])],
+        members: members.get(id) ?? [], healthMonitorId: hms.get(id)?.[0] ?? null,
       });
     }
+  } else if (kind === 'listener') {
+    const policies = await reader.list('l7policy', {
+      filters: { listenerId: ids }, sort: [{ key: 'position', dir: 'asc' }], limit: null,
+    });
+    for (const id of ids) out.set(id, { ...NO_RELATIONS, l7policies: policies.filter((p) => p.listenerId === id).map((p) => p.id) });
+  } else if (kind === 'l7policy') {
+    const rules = await reader.idsBy('l7rule', 'l7PolicyId', ids);
+    for (const id of ids) out.set(id, { ...NO_RELATIONS, rules: rules.get(id) ?? [] });
   } else {
     for (const id of ids) out.set(id, NO_RELATIONS);
+  }
+  return out;
+}
+
+/**
+ * For each pool, the listeners that send it traffic through an L7 policy: an enabled policy with
+ * at least one rule (Octavia's `Pool.listeners`, which joins them to the default-pool listeners).
+ */
+async function l7ListenersOf(reader: Reader, poolIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const policies = (await reader.list('l7policy', { filters: { redirectPoolId: poolIds }, limit: null }))
+    .filter((p) => p.adminStateUp && p.provisioningStatus !== 'DELETED');
+  if (policies.length === 0) return out;
+  const rules = await reader.idsBy('l7rule', 'l7PolicyId', policies.map((p) => p.id));
+  for (const p of policies) {
+    if ((rules.get(p.id) ?? []).length === 0 || p.redirectPoolId === null) continue;
+    const list = out.get(p.redirectPoolId) ?? [];
+    if (!list.includes(p.listenerId)) list.push(p.listenerId);
+    out.set(p.redirectPoolId, list);
   }
   return out;
 }

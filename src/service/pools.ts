@@ -280,6 +280,9 @@ export async function updatePool(store: Store, caller: Caller, id: string, patch
 export async function deletePool(store: Store, caller: Caller, id: string): Promise<void> {
   await store.transaction(async (tx) => {
     const pool = await getVisible(tx, caller, 'pool', id);
+    // Octavia's PoolInUseByL7Policy: a policy's target cannot go from under it.
+    const policy = (await tx.list('l7policy', { filters: { redirectPoolId: [id] }, limit: 1 }))[0];
+    if (policy) throw new FulcrumError('IN_USE', `Pool ${id} is in use by L7 policy ${policy.id}`, { field: 'pool_id' });
     await lockMutable(tx, pool.loadBalancerId);
     const byPool = { filters: { poolId: [id] } };
     const [members, monitors, listeners] = await Promise.all([

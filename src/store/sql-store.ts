@@ -11,8 +11,8 @@ import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
 import type { ApplyOutcome, ListQuery, OperatingUpdate, Reader, Store, Tx } from './store.js';
 import { TABLES, type ColumnKind, type StoredByKind, type StoredKind } from './tables.js';
 
-/** Child tables of a load balancer, in the order rows must be removed. */
-const CHILD_KINDS = ['healthmonitor', 'member', 'pool', 'listener'] as const;
+/** Child tables of a load balancer, in the order rows must be removed (foreign keys point up this list). */
+const CHILD_KINDS = ['l7rule', 'l7policy', 'healthmonitor', 'member', 'pool', 'listener'] as const;
 
 interface Compiled {
   table: string;
@@ -287,8 +287,10 @@ export class SqlStore extends SqlReader implements Store {
     const live = { filters: { loadBalancerId: [lbId] } };
     const notDeleted = <T extends { provisioningStatus: string }>(xs: T[]): T[] =>
       xs.filter((x) => x.provisioningStatus !== 'PENDING_DELETE');
-    const [listeners, pools, members, healthMonitors] = await Promise.all([
+    const [listeners, pools, members, healthMonitors, l7Policies, l7Rules] = await Promise.all([
       this.list('listener', live), this.list('pool', live), this.list('member', live), this.list('healthmonitor', live),
+      this.list('l7policy', { ...live, sort: [{ key: 'position', dir: 'asc' }], limit: null }),
+      this.list('l7rule', { ...live, limit: null }),
     ]);
     const vipPort: Port | null = loadBalancer.vipPortId ? (await this.get('port', loadBalancer.vipPortId)) ?? null : null;
     const liveMembers = notDeleted(members);
@@ -307,6 +309,8 @@ export class SqlStore extends SqlReader implements Store {
       pools: notDeleted(pools),
       members: liveMembers,
       healthMonitors: notDeleted(healthMonitors),
+      l7Policies: notDeleted(l7Policies),
+      l7Rules: notDeleted(l7Rules),
       vipPort,
       memberPorts,
       subnets,

@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LoadBalancer, Member, Network, Pool, Subnet } from '../domain/model.js';
-import { newId, type LoadBalancerId, type MemberId, type NetworkId, type PoolId, type SubnetId } from '../domain/ids.js';
+import type { L7Policy, L7Rule, Listener, LoadBalancer, Member, Network, Pool, Subnet } from '../domain/model.js';
+import {
+  newId, type L7PolicyId, type L7RuleId, type ListenerId, type LoadBalancerId, type MemberId, type NetworkId, type PoolId,
+  type SubnetId,
+} from '../domain/ids.js';
 import { isUniqueViolation } from './sql.js';
 import type { Store } from './store.js';
 
@@ -55,6 +58,36 @@ function member(p: Pool, address: string): Member {
     description: '', adminStateUp: true, provisioningStatus: 'PENDING_CREATE', operatingStatus: 'NO_MONITOR', tags: [],
     createdAt: '2026-01-01T00:00:00.000', updatedAt: null, address, protocolPort: 80, weight: 1, backup: false,
     subnetId: null, monitorAddress: null, monitorPort: null,
+  };
+}
+
+function listener(lbId: string, defaultPoolId: string | null): Listener {
+  return {
+    id: newId<'Listener'>() as ListenerId, loadBalancerId: lbId as LoadBalancerId, projectId: PROJECT, name: 'l', description: '',
+    adminStateUp: true, provisioningStatus: 'PENDING_CREATE', operatingStatus: 'OFFLINE', tags: [],
+    createdAt: '2026-01-01T00:00:00.000', updatedAt: null, protocol: 'HTTP', protocolPort: 80, connectionLimit: -1,
+    defaultPoolId: defaultPoolId as PoolId | null, defaultTlsContainerRef: null, sniContainerRefs: [], insertHeaders: {},
+    timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000, timeoutTcpInspect: 0,
+    clientCaTlsContainerRef: null, clientAuthentication: 'NONE', clientCrlContainerRef: null, allowedCidrs: null,
+    tlsCiphers: null, tlsVersions: null, alpnProtocols: null,
+  };
+}
+
+function l7policy(l: Listener, position: number, redirectPoolId: string): L7Policy {
+  return {
+    id: newId<'L7Policy'>() as L7PolicyId, listenerId: l.id, loadBalancerId: l.loadBalancerId, projectId: PROJECT, name: 'p',
+    description: 'd', adminStateUp: true, provisioningStatus: 'PENDING_CREATE', operatingStatus: 'OFFLINE', tags: ['t'],
+    createdAt: '2026-01-01T00:00:00.000', updatedAt: null, action: 'REDIRECT_TO_POOL', position,
+    redirectPoolId: redirectPoolId as PoolId, redirectUrl: null, redirectPrefix: null, redirectHttpCode: null,
+  };
+}
+
+function l7rule(p: L7Policy, value: string): L7Rule {
+  return {
+    id: newId<'L7Rule'>() as L7RuleId, l7PolicyId: p.id, listenerId: p.listenerId, loadBalancerId: p.loadBalancerId,
+    projectId: PROJECT, name: '', description: '', adminStateUp: true, provisioningStatus: 'PENDING_CREATE',
+    operatingStatus: 'OFFLINE', tags: [], createdAt: '2026-01-01T00:00:00.000', updatedAt: null, type: 'HEADER',
+    compareType: 'EQUAL_TO', key: 'X-Key', value, invert: true,
   };
 }
 
@@ -188,6 +221,41 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     assert.equal(await store.get('pool', p.id), undefined);
     assert.equal(await store.get('port', portId), undefined);
     assert.equal((await store.allocatedAddresses(sub.id)).size, 0);
+  });
+
+  withStore('L7 policies and rules round-trip, join the graph in position order, and go with their listener and load balancer', async (store) => {
+    const lb = loadBalancer({ provisioningStatus: 'ACTIVE' });
+    const p = pool(lb.id);
+    const l = listener(lb.id, p.id);
+    const second = l7policy(l, 2, p.id);
+    const first = { ...l7policy(l, 1, p.id), action: 'REDIRECT_TO_URL' as const, redirectPoolId: null, redirectUrl: "http://x/'a b'", redirectHttpCode: 301 as const };
+    const rules = [l7rule(first, "it's \"#\\ %["), l7rule(second, 'v')];
+    await store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      await tx.insert('pool', p);
+      await tx.insert('listener', l);
+      await tx.insert('l7policy', second);
+      await tx.insert('l7policy', first);
+      for (const r of rules) await tx.insert('l7rule', r);
+    });
+    assert.deepEqual(await store.get('l7policy', first.id), first);
+    assert.deepEqual(await store.get('l7rule', rules[0]!.id), rules[0]);
+    const graph = await store.loadGraph(lb.id);
+    assert.deepEqual(graph?.l7Policies.map((x) => x.id), [first.id, second.id]);
+    assert.equal(graph?.l7Rules.length, 2);
+    assert.deepEqual(await store.list('l7policy', { filters: { redirectPoolId: [p.id] } }), [second]);
+    const g = await store.transaction((tx) => tx.beginChange(lb.id, 'PENDING_UPDATE', [
+      { kind: 'l7rule', id: rules[1]!.id, status: 'PENDING_DELETE' }, { kind: 'l7policy', id: second.id, status: 'PENDING_DELETE' },
+    ]));
+    assert.deepEqual((await store.loadGraph(lb.id))?.l7Policies.map((x) => x.id), [first.id], 'departing policies leave the graph');
+    await store.recordApplied(lb.id, { generation: g, ok: true, operating: [{ kind: 'l7policy', id: first.id, status: 'ONLINE' }] });
+    assert.equal(await store.get('l7policy', second.id), undefined);
+    assert.equal((await store.get('l7policy', first.id))?.operatingStatus, 'ONLINE');
+    // A load balancer's delete removes its listeners' policies and rules first (foreign keys).
+    const g2 = await store.transaction((tx) => tx.beginChange(lb.id, 'PENDING_DELETE', []));
+    await store.recordApplied(lb.id, { generation: g2, ok: true });
+    assert.equal(await store.get('l7rule', rules[0]!.id), undefined);
+    assert.equal(await store.get('listener', l.id), undefined);
   });
 
   withStore('a duplicate is a unique violation, in either dialect', async (store) => {

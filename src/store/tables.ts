@@ -92,6 +92,24 @@ export const TABLES: { readonly [K in StoredKind]: TableSpec<StoredByKind[K]> } 
       httpVersion: ['http_version', 'json'], domainName: ['domain_name', 'text'],
     },
   },
+  l7policy: {
+    table: 'l7policies',
+    columns: {
+      id: ['id', 'text'], ...base, listenerId: ['listener_id', 'text'], loadBalancerId: ['load_balancer_id', 'text'],
+      action: ['action', 'text'], position: ['position', 'int'], redirectPoolId: ['redirect_pool_id', 'text'],
+      redirectUrl: ['redirect_url', 'text'], redirectPrefix: ['redirect_prefix', 'text'],
+      redirectHttpCode: ['redirect_http_code', 'int'],
+    },
+  },
+  l7rule: {
+    table: 'l7rules',
+    columns: {
+      // Rules have no name or description on the wire; Base's stay empty.
+      id: ['id', 'text'], ...base, l7PolicyId: ['l7policy_id', 'text'], listenerId: ['listener_id', 'text'], loadBalancerId: ['load_balancer_id', 'text'],
+      type: ['type', 'text'], compareType: ['compare_type', 'text'], key: ['rule_key', 'text'], value: ['value', 'text'],
+      invert: ['invert', 'bool'],
+    },
+  },
   network: {
     table: 'networks',
     columns: {

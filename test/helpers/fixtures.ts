@@ -155,7 +155,7 @@ export async function settled(t: TestApi, lbId: string): Promise<void> {
  * restores the old status.
  */
 export async function holdStatus(
-  store: SqlStore, kind: 'loadbalancer' | 'pool', id: string, status: 'PENDING_UPDATE' | 'PENDING_CREATE' | 'ERROR',
+  store: SqlStore, kind: 'loadbalancer' | 'pool' | 'l7policy', id: string, status: 'PENDING_UPDATE' | 'PENDING_CREATE' | 'ERROR',
 ): Promise<() => Promise<void>> {
   const before = (await store.get(kind, id))!.provisioningStatus;
   await store.transaction((tx) => tx.update(kind, id, { provisioningStatus: status }));

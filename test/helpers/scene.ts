@@ -9,10 +9,24 @@ import { join } from 'node:path';
 import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
 import { createHost, curlFrom, deleteHost, serveHttp, type HostSpec } from '../../src/drivers/interface/hosts.js';
 import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
+import { run as exec } from '../../src/drivers/sys/exec.js';
 import { killNamespaceProcesses } from '../../src/drivers/sys/ip.js';
 import { call, makeTestApi, type TestApi } from './fixtures.js';
 
 export interface SubnetRef { id: string; network_id: string }
+
+/** What `request` asks for beyond the URL: extra request headers and a Cookie header. */
+export interface RequestOptions {
+  headers?: Readonly<Record<string, string>>;
+  cookie?: string;
+}
+
+/** One HTTP answer: status, the Location header (null without one) and the body. */
+export interface Answer {
+  status: number;
+  location: string | null;
+  body: string;
+}
 
 export interface Scene {
   t: TestApi;
@@ -34,6 +48,8 @@ export interface Scene {
   revive(short: string): Promise<void>;
   /** Body of GET `url` from the client namespace (throws on failure). */
   get(url: string): Promise<string>;
+  /** GET `url` from the client namespace with headers or a cookie (curl, no redirects followed). */
+  request(url: string, opts?: RequestOptions): Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -99,6 +115,17 @@ export async function makeScene(): Promise<Scene> {
       await serveHttp(spec.namespace, spec.address, 80, short);
     },
     get: async (url) => (await curlFrom(ns('cli'), url, 2)).trim(),
+    request: async (url, opts = {}) => {
+      const argv = ['ip', 'netns', 'exec', ns('cli'), 'curl', '-sS', '-i', '--max-time', '2'];
+      for (const [name, value] of Object.entries(opts.headers ?? {})) argv.push('-H', `${name}: ${value}`);
+      if (opts.cookie !== undefined) argv.push('--cookie', opts.cookie);
+      const { stdout } = await exec([...argv, url], { timeoutMs: 5000 });
+      const [head = '', ...rest] = stdout.split('\r\n\r\n');
+      const lines = head.split('\r\n');
+      const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(lines[0] ?? '')?.[1]);
+      const location = lines.find((l) => /^location:/i.test(l))?.replace(/^location:\s*/i, '') ?? null;
+      return { status, location, body: rest.join('\r\n\r\n').trim() };
+    },
     close: async () => {
       await t.close();
       for (const n of made) await deleteHost(n);

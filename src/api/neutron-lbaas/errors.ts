@@ -13,6 +13,7 @@ import { neutronValidationToError } from '../errors.js';
 /** neutron-lbaas model names (`models.LoadBalancer.NAME` …), as its messages print them. */
 const MODEL_NAMES: Readonly<Record<OctaviaKind, string>> = {
   loadbalancer: 'loadbalancer', listener: 'listener', pool: 'pool', member: 'member', healthmonitor: 'healthmonitor',
+  l7policy: 'l7policy', l7rule: 'l7rule',
 };
 const BY_TITLE = new Map(Object.entries(KIND_TITLES).map(([kind, title]) => [title, kind as OctaviaKind]));
 const OCTAVIA_NOT_FOUND = new RegExp(`^(${Object.values(KIND_TITLES).join('|')}) (.+) not found\\.$`);

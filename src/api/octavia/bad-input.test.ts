@@ -1,6 +1,6 @@
 /**
  * @module api/octavia/bad-input.test — no body, however wrong, makes a listener, pool, member,
- * health monitor or fully-populated load balancer route answer 5xx.
+ * health monitor, L7 policy, L7 rule or fully-populated load balancer route answer 5xx.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -26,6 +26,10 @@ test('every field set to every odd value answers 2xx or 4xx, never 5xx', async (
   const member = (await call(t.app, 'POST', `/v2/lbaas/pools/${pool.id}/members`, { member: { address: '192.0.2.1', protocol_port: 80 } })).body.member;
   await settled(t, lb.id);
   const hm = (await call(t.app, 'POST', '/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: pool.id, type: 'HTTP', delay: 5, timeout: 3, max_retries: 3 } })).body.healthmonitor;
+  await settled(t, lb.id);
+  const policy = (await call(t.app, 'POST', '/v2/lbaas/l7policies', { l7policy: { listener_id: listener.id, action: 'REJECT' } })).body.l7policy;
+  await settled(t, lb.id);
+  const rule = (await call(t.app, 'POST', `/v2/lbaas/l7policies/${policy.id}/rules`, { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/' } })).body.rule;
   await settled(t, lb.id);
 
   const routes: [method: 'POST' | 'PUT', url: string, key: string, valid: Record<string, unknown>][] = [
@@ -58,9 +62,25 @@ test('every field set to every odd value answers 2xx or 4xx, never 5xx', async (
     ['PUT', `/v2/lbaas/healthmonitors/${hm.id}`, 'healthmonitor', {
       delay: 5, timeout: 3, max_retries: 3, http_method: 'HEAD', url_path: '/x', expected_codes: '200', http_version: 1.0, domain_name: 'a.example',
     }],
+    ['POST', '/v2/lbaas/l7policies', 'l7policy', {
+      listener_id: listener.id, action: 'REDIRECT_TO_URL', redirect_url: 'http://example.com/', redirect_http_code: 301, position: 1,
+      name: 'n', description: 'd', admin_state_up: true, tags: ['a'], rules: [{ type: 'HEADER', compare_type: 'EQUAL_TO', key: 'X', value: 'v' }],
+    }],
+    ['PUT', `/v2/lbaas/l7policies/${policy.id}`, 'l7policy', {
+      action: 'REDIRECT_PREFIX', redirect_prefix: 'https://example.com', redirect_http_code: 308, position: 2, name: 'n', tags: ['b'],
+    }],
+    ['POST', `/v2/lbaas/l7policies/${policy.id}/rules`, 'rule', {
+      type: 'COOKIE', compare_type: 'CONTAINS', key: 'c', value: 'v', invert: true, admin_state_up: true, tags: ['a'],
+    }],
+    ['PUT', `/v2/lbaas/l7policies/${policy.id}/rules/${rule.id}`, 'rule', {
+      type: 'HEADER', compare_type: 'REGEX', key: 'X', value: '^a', invert: false, admin_state_up: false,
+    }],
     ['POST', '/v2/lbaas/loadbalancers', 'loadbalancer', {
       vip_subnet_id: t.subnetId,
-      listeners: [{ protocol: 'HTTP', protocol_port: 80, default_pool: { name: 'p', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ address: '192.0.2.1', protocol_port: 80 }], healthmonitor: { type: 'TCP', delay: 1, timeout: 1, max_retries: 1 } } }],
+      listeners: [{
+        protocol: 'HTTP', protocol_port: 80, default_pool: { name: 'p', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ address: '192.0.2.1', protocol_port: 80 }], healthmonitor: { type: 'TCP', delay: 1, timeout: 1, max_retries: 1 } },
+        l7policies: [{ action: 'REDIRECT_TO_POOL', redirect_pool: { name: 'r', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' }, rules: [{ type: 'PATH', compare_type: 'STARTS_WITH', value: '/a' }] }],
+      }],
       pools: [{ name: 'q', protocol: 'TCP', lb_algorithm: 'SOURCE_IP' }],
     }],
   ];

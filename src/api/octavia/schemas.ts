@@ -4,12 +4,13 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import {
-  COOKIE_NAME_PATTERN, DOMAIN_NAME_PATTERN, EXPECTED_CODES_PATTERN, MAX_HM_RETRIES, MAX_TIMEOUT, MAX_WEIGHT,
-  MIN_CONNECTION_LIMIT, MIN_HM_RETRIES, MIN_TIMEOUT, MIN_WEIGHT, SUPPORTED_HTTP_VERSIONS,
+  COOKIE_NAME_PATTERN, DOMAIN_NAME_PATTERN, EXPECTED_CODES_PATTERN, MAX_HM_RETRIES, MAX_L7_STRING, MAX_L7POLICY_POSITION,
+  MAX_TIMEOUT, MAX_WEIGHT, MIN_CONNECTION_LIMIT, MIN_HM_RETRIES, MIN_L7POLICY_POSITION, MIN_TIMEOUT, MIN_WEIGHT,
+  SUPPORTED_HTTP_VERSIONS,
 } from '../../domain/limits.js';
 import {
-  CLIENT_AUTHENTICATION_MODES, HEALTH_MONITOR_TYPES, HTTP_METHODS, LB_ALGORITHMS, LISTENER_PROTOCOLS, PERSISTENCE_TYPES,
-  POOL_PROTOCOLS,
+  CLIENT_AUTHENTICATION_MODES, HEALTH_MONITOR_TYPES, HTTP_METHODS, L7POLICY_ACTIONS, L7POLICY_REDIRECT_HTTP_CODES,
+  L7RULE_COMPARE_TYPES, L7RULE_TYPES, LB_ALGORITHMS, LISTENER_PROTOCOLS, PERSISTENCE_TYPES, POOL_PROTOCOLS,
 } from '../../domain/model.js';
 
 /** An optional field that also accepts JSON null (read as "not given" on create). */
@@ -73,7 +74,10 @@ export const listenerFields = {
   protocol: StrEnum(LISTENER_PROTOCOLS), protocol_port: Port,
   connection_limit: Opt(Int32(MIN_CONNECTION_LIMIT)),
   default_tls_container_ref: Opt(Ref), sni_container_refs: Opt(Type.Array(Ref)), default_pool_id: Opt(Uuid),
-  /** L7 policies are not implemented yet: only an empty list is accepted. */
+  /**
+   * Octavia's `POST /listeners` takes only an empty list (its repository fails on a non-empty
+   * one); policies come with a fully-populated create (graph.ts) or `POST /l7policies`.
+   */
   l7policies: Opt(Type.Array(Type.Unknown(), { maxItems: 0 })),
   insert_headers: Opt(Type.Record(Type.String(), Type.String({ maxLength: 255 }))),
   timeout_client_data: Opt(Timeout), timeout_member_connect: Opt(Timeout), timeout_member_data: Opt(Timeout),
@@ -160,3 +164,38 @@ export const HealthMonitorPut = Type.Object({
   tags: Opt(Tags), http_version: Opt(HttpVersion), domain_name: Opt(DomainName),
 }, { additionalProperties: false });
 
+
+/** An integer enum whose Ajv error reads "Value should be one of: …" (wsme's `Enum(int, …)`). */
+const IntEnum = <T extends number>(values: readonly T[]) => Type.Unsafe<T>({ type: 'integer', enum: [...values] });
+/** wsme's `StringType(max_length=255, pattern=r'^[^\r\n]*$')` of an L7 rule's key and value. */
+const L7String = Type.String({ maxLength: MAX_L7_STRING, pattern: '^[^\\r\\n]*$' });
+/** A redirect URL or prefix; the service checks it is one (wsme's `URLType`, with its message). */
+const RedirectUrl = Type.String({ maxLength: MAX_L7_STRING });
+const Position = Type.Integer({ minimum: MIN_L7POLICY_POSITION, maximum: MAX_L7POLICY_POSITION });
+
+/** Rule fields shared by `POST …/rules`, a policy's `rules` and a fully-populated create (`L7RuleSingleCreate`). */
+export const l7RuleFields = {
+  type: StrEnum(L7RULE_TYPES), compare_type: StrEnum(L7RULE_COMPARE_TYPES), key: Opt(L7String), value: L7String,
+  invert: Opt(Type.Boolean()), admin_state_up: Type.Optional(Type.Boolean()), tags: Opt(Tags),
+};
+export const L7RuleSingleCreate = Type.Object(l7RuleFields, { additionalProperties: false });
+
+export const L7RulePut = Type.Object({
+  type: Opt(StrEnum(L7RULE_TYPES)), compare_type: Opt(StrEnum(L7RULE_COMPARE_TYPES)), key: Opt(L7String),
+  value: Opt(L7String), invert: Opt(Type.Boolean()), admin_state_up: Opt(Type.Boolean()), tags: Opt(Tags),
+}, { additionalProperties: false });
+
+/** Policy fields shared by `POST /l7policies` and a fully-populated create (`L7PolicySingleCreate`, less the pool). */
+export const l7PolicyFields = {
+  name: Opt(Name), description: Opt(Description), admin_state_up: Type.Optional(Type.Boolean()),
+  action: StrEnum(L7POLICY_ACTIONS), redirect_url: Opt(RedirectUrl), redirect_prefix: Opt(RedirectUrl),
+  position: Opt(Position), rules: Opt(Type.Array(L7RuleSingleCreate)), tags: Opt(Tags),
+  redirect_http_code: Opt(IntEnum(L7POLICY_REDIRECT_HTTP_CODES)),
+};
+
+export const L7PolicyPut = Type.Object({
+  name: Opt(Name), description: Opt(Description), admin_state_up: Type.Optional(Type.Boolean()),
+  action: Type.Optional(StrEnum(L7POLICY_ACTIONS)), redirect_pool_id: Opt(Uuid), redirect_url: Opt(RedirectUrl),
+  redirect_prefix: Opt(RedirectUrl), position: Type.Optional(Position), tags: Opt(Tags),
+  redirect_http_code: Opt(IntEnum(L7POLICY_REDIRECT_HTTP_CODES)),
+}, { additionalProperties: false });

@@ -2,7 +2,7 @@
  * @module api/octavia/wire — Octavia's wire names and shapes for each object, in one place
  * (Octavia's `_type_to_db_map`): domain → response body, and which wire names filter and sort.
  */
-import type { HealthMonitor, Listener, LoadBalancer, Member, OctaviaKind, Pool } from '../../domain/model.js';
+import type { HealthMonitor, L7Policy, L7Rule, Listener, LoadBalancer, Member, OctaviaKind, Pool } from '../../domain/model.js';
 import { wireTimestamp } from '../../domain/time.js';
 import type { Relations, View } from '../../service/objects.js';
 
@@ -51,6 +51,17 @@ export const FIELDS: Readonly<Record<OctaviaKind, FieldMap>> = {
     max_retries: ['maxRetries', 'int'], max_retries_down: ['maxRetriesDown', 'int'],
     http_method: ['httpMethod', 'str'], url_path: ['urlPath', 'str'], expected_codes: ['expectedCodes', 'str'],
     http_version: ['httpVersion', 'str'], domain_name: ['domainName', 'str'], pool_id: ['poolId', 'str'],
+  },
+  l7policy: {
+    ...common, action: ['action', 'str'], listener_id: ['listenerId', 'str'], redirect_pool_id: ['redirectPoolId', 'str'],
+    redirect_url: ['redirectUrl', 'str'], redirect_prefix: ['redirectPrefix', 'str'], position: ['position', 'int'],
+    redirect_http_code: ['redirectHttpCode', 'int'],
+  },
+  l7rule: {
+    id: ['id', 'str'], provisioning_status: ['provisioningStatus', 'str'], operating_status: ['operatingStatus', 'str'],
+    admin_state_up: ['adminStateUp', 'bool'], project_id: ['projectId', 'str'], created_at: ['createdAt', 'str'],
+    updated_at: ['updatedAt', 'str'], type: ['type', 'str'], compare_type: ['compareType', 'str'], key: ['key', 'str'],
+    value: ['value', 'str'], invert: ['invert', 'bool'],
   },
 };
 
@@ -137,6 +148,28 @@ export function healthMonitorToWire({ object: h }: View<HealthMonitor>): Record<
   };
 }
 
+/** An L7 policy as Octavia shows it (`rules` as ids; a fully-populated create shows them whole). */
+export function l7PolicyToWire({ object: p, relations }: View<L7Policy>): Record<string, unknown> {
+  return {
+    id: p.id, name: p.name, description: p.description, provisioning_status: p.provisioningStatus,
+    operating_status: p.operatingStatus, admin_state_up: p.adminStateUp, project_id: p.projectId, action: p.action,
+    listener_id: p.listenerId, redirect_pool_id: p.redirectPoolId, redirect_url: p.redirectUrl,
+    redirect_prefix: p.redirectPrefix, position: p.position, rules: ids(relations.rules),
+    created_at: wireTimestamp(p.createdAt), updated_at: wireTimestamp(p.updatedAt), tags: p.tags,
+    redirect_http_code: p.redirectHttpCode, tenant_id: p.projectId,
+  };
+}
+
+/** An L7 rule as Octavia shows it (no name or description). */
+export function l7RuleToWire({ object: r }: View<L7Rule>): Record<string, unknown> {
+  return {
+    id: r.id, type: r.type, compare_type: r.compareType, key: r.key, value: r.value, invert: r.invert,
+    provisioning_status: r.provisioningStatus, operating_status: r.operatingStatus,
+    created_at: wireTimestamp(r.createdAt), updated_at: wireTimestamp(r.updatedAt), project_id: r.projectId,
+    admin_state_up: r.adminStateUp, tags: r.tags, tenant_id: r.projectId,
+  };
+}
+
 export type { Relations };
 
 /** Request body names → domain names (Octavia `_type_to_model_map`), for each kind's create and update. */
@@ -173,6 +206,16 @@ export const HEALTH_MONITOR_INPUT: InputMap = {
   http_version: 'httpVersion', domain_name: 'domainName',
 };
 
+export const L7POLICY_INPUT: InputMap = {
+  ...baseInput, description: 'description', listener_id: 'listenerId', action: 'action',
+  redirect_pool_id: 'redirectPoolId', redirect_url: 'redirectUrl', redirect_prefix: 'redirectPrefix',
+  redirect_http_code: 'redirectHttpCode', position: 'position',
+};
+export const L7RULE_INPUT: InputMap = {
+  admin_state_up: 'adminStateUp', tags: 'tags', project_id: 'projectId', type: 'type', compare_type: 'compareType',
+  key: 'key', value: 'value', invert: 'invert',
+};
+
 /**
  * A request body in domain names. Absent keys stay absent; with `create`, null means "not given"
  * (the default applies) and is dropped too, while an update keeps null as "reset to default".
@@ -183,6 +226,13 @@ export function fromWire(body: object, map: InputMap, create: boolean): Record<s
     const domain = map[wire];
     if (domain !== undefined && value !== undefined && !(create && value === null)) out[domain] = value;
   }
+  return out;
+}
+
+/** An L7 policy body in domain names, with its rules (a create's `rules` list). */
+export function l7PolicyFromWire(body: { rules?: unknown[] | null }, create: boolean): Record<string, unknown> {
+  const out = fromWire(body, L7POLICY_INPUT, create);
+  if (Array.isArray(body.rules)) out.rules = body.rules.map((r) => fromWire(r as object, L7RULE_INPUT, true));
   return out;
 }
 

@@ -2,7 +2,8 @@
 import ipaddr from 'ipaddr.js';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import { DOMAIN_NAME_PATTERN } from '../../domain/limits.js';
+import { DN_FIELD_PATTERN, HTTP_TOKEN_PATTERN, isHttpUrl, L7_TEXT } from '../../domain/l7.js';
+import { DOMAIN_NAME_PATTERN, MAX_L7_STRING } from '../../domain/limits.js';
 
 declare const cfgBrand: unique symbol;
 /**
@@ -180,4 +181,43 @@ export function cfgStatusRegex(value: unknown, site: CfgSite): CfgToken {
   const sorted = [...codes].sort((a, b) => a - b);
   if (sorted.some((c) => c < 100 || c > 599)) throw invalidCfgValue(site, 'HTTP status codes run from 100 to 599', value);
   return quoteWord(`^(${sorted.join('|')})$`);
+}
+
+const HTTP_TOKEN = new RegExp(HTTP_TOKEN_PATTERN);
+const DN_FIELD = new RegExp(DN_FIELD_PATTERN);
+
+/**
+ * A sample fetch with a name argument, as one word: `req.hdr(<header>)`, `req.cook(<cookie>)`
+ * (HTTP token characters without `'` and `,`, which HAProxy's argument parser reads as a quote and
+ * a separator) or `ssl_c_s_dn(<field>)` (a distinguished-name field). Quoted when needed (`#`, `$`).
+ */
+export function cfgNamedFetch(fetch: 'req.hdr' | 'req.cook' | 'ssl_c_s_dn', value: unknown, site: CfgSite): CfgToken {
+  const shape = fetch === 'ssl_c_s_dn' ? DN_FIELD : HTTP_TOKEN;
+  if (typeof value !== 'string' || value.length > MAX_L7_STRING || !shape.test(value)) {
+    throw invalidCfgValue(site, fetch === 'ssl_c_s_dn' ? 'not a distinguished-name field' : 'not an HTTP header or cookie name', value);
+  }
+  return quoteWord(`${fetch}(${value})`);
+}
+
+/**
+ * An ACL pattern (an L7 rule's value): printable ASCII, spaces and tabs, as one word in single
+ * quotes when it is not a bare word. Inside single quotes HAProxy interprets nothing (`#`, `\`,
+ * `"`, `$`, `%[` stay literal; `'` is written `'\''`). Printers put `--` before it, so a pattern
+ * that starts with `-` is not read as a flag.
+ */
+export function cfgPattern(value: unknown, site: CfgSite): CfgToken {
+  if (typeof value !== 'string' || value.length === 0) throw invalidCfgValue(site, 'a non-empty string is required', value);
+  if (value.length > MAX_L7_STRING) throw invalidCfgValue(site, `longer than ${MAX_L7_STRING} characters`, value);
+  if (!L7_TEXT.test(value)) throw invalidCfgValue(site, 'only printable ASCII, spaces and tabs are allowed', value);
+  return quoteWord(value);
+}
+
+/**
+ * A redirect target (`redirect location|prefix <url>`): an http or https URL made only of RFC 3986
+ * characters (no space, `"`, `\` or control character), quoted when needed. The `redirect`
+ * keyword writes it as it is: `%` is not a log-format escape there.
+ */
+export function cfgRedirectUrl(value: unknown, site: CfgSite): CfgToken {
+  if (typeof value !== 'string' || !isHttpUrl(value)) throw invalidCfgValue(site, 'not an http or https URL', value);
+  return quoteWord(value);
 }

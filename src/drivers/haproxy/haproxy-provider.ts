@@ -13,7 +13,7 @@ import {
   memberOperatingStatus, poolOperatingStatus, worstOf, type MemberHealth, type OperatingStatus,
 } from '../../domain/status.js';
 import { portsToPlug, type InterfaceDriver } from '../interface/interface-driver.js';
-import type { ApplyResult, Observation, OperatingReport, Provider } from '../provider.js';
+import { l7OperatingStatuses, type ApplyResult, type Observation, type OperatingReport, type Provider } from '../provider.js';
 import { planChange } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig } from './render.js';
@@ -269,6 +269,7 @@ export function operatingFromStats(graph: LoadBalancerGraph, rows: readonly Stat
     out.push({ kind: 'pool', id: pool.id, status: ps });
   }
   for (const hm of graph.healthMonitors) out.push({ kind: 'healthmonitor', id: hm.id, status: hm.adminStateUp ? 'ONLINE' : 'OFFLINE' });
+  out.push(...l7OperatingStatuses(graph));
   const listenerStatuses: OperatingStatus[] = [];
   for (const l of graph.listeners) {
     const fe = row(l.id, 'FRONTEND');

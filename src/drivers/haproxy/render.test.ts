@@ -7,10 +7,10 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FulcrumError } from '../../domain/errors.js';
 import type {
-  Base, HealthMonitor, Listener, LoadBalancer, LoadBalancerGraph, Member, Pool,
+  Base, HealthMonitor, L7Policy, L7Rule, Listener, LoadBalancer, LoadBalancerGraph, Member, Pool,
 } from '../../domain/model.js';
 import { run } from '../sys/exec.js';
-import { renderConfig, type HaproxyPaths, type RenderOptions } from './render.js';
+import { aclTest, renderConfig, type HaproxyPaths, type RenderOptions } from './render.js';
 
 const TESTDATA = fileURLToPath(new URL('../../../../src/drivers/haproxy/testdata/', import.meta.url));
 const GOLDEN_PATHS: HaproxyPaths = { statsSocket: '/run/fulcrum/lb/haproxy.sock', serverStateFile: '/run/fulcrum/lb/server-state' };
@@ -62,6 +62,20 @@ function monitor(id: string, poolId: string, over: Partial<HealthMonitor> = {}):
   };
 }
 
+function policy(id: string, listenerId: string, position: number, over: Partial<L7Policy> = {}): L7Policy {
+  return {
+    ...base(), id: id as L7Policy['id'], listenerId: listenerId as L7Policy['listenerId'], loadBalancerId: LB as L7Policy['loadBalancerId'],
+    action: 'REJECT', position, redirectPoolId: null, redirectUrl: null, redirectPrefix: null, redirectHttpCode: null, ...over,
+  };
+}
+
+function rule(id: string, p: L7Policy, over: Partial<L7Rule> = {}): L7Rule {
+  return {
+    ...base(), id: id as L7Rule['id'], l7PolicyId: p.id, listenerId: p.listenerId, loadBalancerId: p.loadBalancerId,
+    type: 'PATH', compareType: 'STARTS_WITH', key: null, value: '/', invert: false, ...over,
+  };
+}
+
 function graph(parts: Partial<Omit<LoadBalancerGraph, 'loadBalancer'>> & { vip?: string; lb?: Partial<LoadBalancer> }): LoadBalancerGraph {
   const loadBalancer: LoadBalancer = {
     ...base(), id: LB as LoadBalancer['id'], vipAddress: parts.vip ?? '10.115.54.7', vipPortId: null, vipSubnetId: null,
@@ -70,7 +84,8 @@ function graph(parts: Partial<Omit<LoadBalancerGraph, 'loadBalancer'>> & { vip?:
   };
   return {
     loadBalancer, listeners: parts.listeners ?? [], pools: parts.pools ?? [], members: parts.members ?? [],
-    healthMonitors: parts.healthMonitors ?? [], vipPort: null, memberPorts: [], subnets: [],
+    healthMonitors: parts.healthMonitors ?? [], l7Policies: parts.l7Policies ?? [], l7Rules: parts.l7Rules ?? [],
+    vipPort: null, memberPorts: [], subnets: [],
   };
 }
 
@@ -92,7 +107,51 @@ function seedScene(): LoadBalancerGraph {
   });
 }
 
+/**
+ * One HTTP listener with a default pool and a second pool, and an L7 policy of every action and a
+ * rule of every type: what Octavia's `l7policy_macro` renders, plus the policies that render nothing
+ * (disabled, no enabled rule, departing, redirecting to a disabled pool).
+ */
+function l7Scene(): LoadBalancerGraph {
+  const L = uid(201);
+  const [A, B, OFF] = [uid(202), uid(203), uid(204)];
+  const api = policy(uid(211), L, 1, { action: 'REDIRECT_TO_POOL', redirectPoolId: B as Pool['id'] });
+  const jpg = policy(uid(212), L, 2);
+  const moved = policy(uid(213), L, 3, { action: 'REDIRECT_TO_URL', redirectUrl: "http://example.com/it's?a=1&b=%20#top", redirectHttpCode: 301 });
+  const prefix = policy(uid(214), L, 4, { action: 'REDIRECT_PREFIX', redirectPrefix: 'https://example.org', redirectHttpCode: 302 });
+  const beta = policy(uid(215), L, 5, { action: 'REDIRECT_TO_POOL', redirectPoolId: B as Pool['id'] });
+  const regex = policy(uid(216), L, 6, { action: 'REDIRECT_TO_POOL', redirectPoolId: B as Pool['id'] });
+  const ssl = policy(uid(217), L, 7);
+  const disabled = policy(uid(218), L, 8, { adminStateUp: false });
+  const noRules = policy(uid(219), L, 9);
+  const departing = policy(uid(220), L, 10, { provisioningStatus: 'PENDING_DELETE' });
+  const toOff = policy(uid(221), L, 11, { action: 'REDIRECT_TO_POOL', redirectPoolId: OFF as Pool['id'] });
+  return graph({
+    listeners: [listener(L, { defaultPoolId: A as Pool['id'] })],
+    pools: [pool(A), pool(B), pool(OFF, { adminStateUp: false })],
+    members: [member(uid(205), A, '10.0.20.5'), member(uid(206), B, '10.0.20.6'), member(uid(207), OFF, '10.0.20.7')],
+    l7Policies: [toOff, departing, noRules, disabled, ssl, regex, beta, prefix, moved, jpg, api],
+    l7Rules: [
+      rule(uid(231), api, { value: '/api' }),
+      rule(uid(232), jpg, { type: 'FILE_TYPE', compareType: 'EQUAL_TO', value: 'jpg' }),
+      rule(uid(233), moved, { compareType: 'EQUAL_TO', value: '/old' }),
+      rule(uid(234), prefix, { type: 'HOST_NAME', compareType: 'ENDS_WITH', value: '.example.net' }),
+      rule(uid(235), beta, { type: 'HEADER', compareType: 'EQUAL_TO', key: 'X-Pool', value: '"b c"' }),
+      rule(uid(236), beta, { type: 'COOKIE', compareType: 'CONTAINS', key: 'session', value: "be#ta'$x", invert: true, createdAt: '2024-01-01T00:00:01' }),
+      rule(uid(237), regex, { compareType: 'REGEX', value: '^/v[0-9]+/(a|b) c\\.d$' }),
+      rule(uid(238), ssl, { type: 'SSL_CONN_HAS_CERT', compareType: 'EQUAL_TO', value: 'TRUE', invert: true }),
+      rule(uid(239), ssl, { type: 'SSL_DN_FIELD', compareType: 'STARTS_WITH', key: 'CN', value: 'client 1' }),
+      rule(uid(240), disabled, { value: '/disabled' }),
+      rule(uid(241), noRules, { value: '/rule-disabled', adminStateUp: false }),
+      rule(uid(242), departing, { value: '/departing', provisioningStatus: 'PENDING_DELETE' }),
+      rule(uid(243), toOff, { value: '/off' }),
+      rule(uid(244), jpg, { type: 'HEADER', compareType: 'STARTS_WITH', key: "x-a#$%&*+.^_`|~", value: '-i' }),
+    ],
+  });
+}
+
 const SCENES: Record<string, { graph: () => LoadBalancerGraph; opts?: RenderOptions }> = {
+  l7: { graph: l7Scene },
   seed: { graph: seedScene },
   'tcp-source-ip': {
     graph: () => graph({
@@ -340,8 +399,13 @@ describe('renderConfig choices', () => {
 });
 
 describe('renderConfig injection', () => {
-  /** A graph that renders every tenant string this renderer prints. */
+  const [PURL, PPFX, PHDR, RHDR, RREG, RPFX, RURL] = [uid(301), uid(302), uid(303), uid(304), uid(305), uid(306), uid(307)];
+
+  /** A graph that renders every tenant string this renderer prints, L7 rule keys, values and redirect URLs included. */
   function target(): LoadBalancerGraph {
+    const toUrl = policy(PURL, L1, 1, { action: 'REDIRECT_TO_URL', redirectUrl: 'http://example.com/x', redirectHttpCode: 302 });
+    const toPrefix = policy(PPFX, L1, 2, { action: 'REDIRECT_PREFIX', redirectPrefix: 'https://example.org', redirectHttpCode: 308 });
+    const byHeader = policy(PHDR, L1, 3);
     return graph({
       listeners: [listener(L1, {
         defaultPoolId: P1 as Pool['id'], allowedCidrs: ['10.0.0.0/8'], insertHeaders: { 'X-Forwarded-For': 'true' },
@@ -349,12 +413,19 @@ describe('renderConfig injection', () => {
       pools: [pool(P1, { sessionPersistence: { type: 'APP_COOKIE', cookieName: 'SESSION', persistenceTimeout: null, persistenceGranularity: null } })],
       members: [member(M1, P1, '10.115.54.11', { monitorAddress: '10.115.55.11', monitorPort: 8080 })],
       healthMonitors: [monitor(H1, P1, { urlPath: '/health', expectedCodes: '200', httpVersion: 1.1, domainName: 'example.com' })],
+      l7Policies: [toUrl, toPrefix, byHeader],
+      l7Rules: [
+        rule(RURL, toUrl, { value: '/old' }),
+        rule(RPFX, toPrefix, { type: 'COOKIE', key: 'c', value: 'v' }),
+        rule(RHDR, byHeader, { type: 'HEADER', compareType: 'EQUAL_TO', key: 'X-H', value: 'v' }),
+        rule(RREG, byHeader, { compareType: 'REGEX', value: '^/r' }),
+      ],
     });
   }
 
   const HOSTILE = [
     'x\nlisten evil', 'x\r\n    bind :1', 'x\r', 'x option httpclose', 'x # comment', 'x#y', 'x"y', "x'y", "x'\nlisten q'",
-    'x\0y', 'x\\y', '${HOME}', 'x\ty', '', 'x'.repeat(100_000), 'é', 'x)y', 'x,y',
+    'x\0y', 'x\\y', '${HOME}', 'x\ty', '', 'x'.repeat(100_000), 'é', 'x)y', 'x,y', '%[env(HOME)]', 'x" y', '-f /etc/passwd',
   ];
 
   type Inject = (g: LoadBalancerGraph, v: string) => { graph: LoadBalancerGraph; paths?: HaproxyPaths; opts?: RenderOptions };
@@ -374,6 +445,18 @@ describe('renderConfig injection', () => {
     { field: 'id', object: 'Member', prefix: M1, inject: (g, v) => ({ graph: { ...g, members: with1(g.members, (m) => ({ ...m, id: v as Member['id'] })) } }) },
     { field: 'statsSocket', object: 'HAProxy paths', prefix: '/run/x', inject: (g, v) => ({ graph: g, paths: { ...GOLDEN_PATHS, statsSocket: v } }) },
     { field: 'bindAddress', object: 'Render options', prefix: '127.0.0.1', inject: (g, v) => ({ graph: g, opts: { bindAddress: v } }) },
+
+    ...(['HEADER', 'PATH', 'REGEX', 'COOKIE'] as const).map((kind) => ({
+      field: 'value', object: kind === 'HEADER' ? RHDR : kind === 'COOKIE' ? RPFX : kind === 'REGEX' ? RREG : RURL, prefix: kind === 'PATH' ? '/' : 'v',
+      inject: ((g, v) => ({ graph: { ...g, l7Rules: with1(g.l7Rules, (r) => {
+        const id = kind === 'HEADER' ? RHDR : kind === 'COOKIE' ? RPFX : kind === 'REGEX' ? RREG : RURL;
+        return r.id === id ? { ...r, value: v } : r;
+      }) } })) as Inject,
+    })),
+    { field: 'key', object: RHDR, prefix: 'X-H', inject: (g, v) => ({ graph: { ...g, l7Rules: with1(g.l7Rules, (r) => (r.id === RHDR ? { ...r, key: v } : r)) } }) },
+    { field: 'key', object: RPFX, prefix: 'c', inject: (g, v) => ({ graph: { ...g, l7Rules: with1(g.l7Rules, (r) => (r.id === RPFX ? { ...r, key: v } : r)) } }) },
+    { field: 'redirect_url', object: PURL, prefix: 'http://example.com/', inject: (g, v) => ({ graph: { ...g, l7Policies: with1(g.l7Policies, (p) => (p.id === PURL ? { ...p, redirectUrl: v } : p)) } }) },
+    { field: 'redirect_prefix', object: PPFX, prefix: 'https://example.org', inject: (g, v) => ({ graph: { ...g, l7Policies: with1(g.l7Policies, (p) => (p.id === PPFX ? { ...p, redirectPrefix: v } : p)) } }) },
   ];
 
   test('every hostile value throws VALIDATION naming the field, or adds no line or directive', async () => {
@@ -421,6 +504,8 @@ describe('renderConfig injection', () => {
         pools: g.pools.map((x) => ({ ...x, ...evil })),
         members: g.members.map((x) => ({ ...x, ...evil })),
         healthMonitors: g.healthMonitors.map((x) => ({ ...x, ...evil })),
+        l7Policies: g.l7Policies.map((x) => ({ ...x, ...evil })),
+        l7Rules: g.l7Rules.map((x) => ({ ...x, ...evil })),
       };
       assert.equal(renderConfig(dressed, GOLDEN_PATHS, scene.opts), renderConfig(g, GOLDEN_PATHS, scene.opts), sceneName);
     }
@@ -450,9 +535,63 @@ describe('renderConfig determinism', () => {
           pools: perm(g.pools),
           members: perm(g.members),
           healthMonitors: perm(g.healthMonitors),
+          l7Policies: perm(g.l7Policies),
+          l7Rules: perm(g.l7Rules),
         };
         assert.equal(renderConfig(mixed, GOLDEN_PATHS, scene.opts), first, name);
       }
     }
+  });
+});
+
+describe('renderConfig L7 policies', () => {
+  const lines = (text: string, re: RegExp): string[] => text.split('\n').map((x) => x.trim()).filter((x) => re.test(x));
+
+  test('actions print as HAProxy runs them: every deny, then every redirect, then every use_backend, each in position order', () => {
+    const g = l7Scene();
+    const text = renderConfig(g, GOLDEN_PATHS);
+    const actions = lines(text, /^(http-request deny|redirect|use_backend) /).map((x) => x.split(' ')[0]);
+    assert.deepEqual(actions, ['http-request', 'http-request', 'redirect', 'redirect', 'use_backend', 'use_backend', 'use_backend']);
+    // Swapping two REDIRECT_TO_POOL policies' positions swaps their lines.
+    const swapped = { ...g, l7Policies: g.l7Policies.map((p) => (p.id === uid(211) ? { ...p, position: 6 } : p.id === uid(216) ? { ...p, position: 1 } : p)) };
+    const uses = (t: string) => lines(t, /^use_backend /).map((x) => x.split(' if ')[1]);
+    assert.deepEqual(uses(text), [uid(231), `${uid(235)} !${uid(236)}`, uid(237)]);
+    assert.deepEqual(uses(renderConfig(swapped, GOLDEN_PATHS)), [uid(237), `${uid(235)} !${uid(236)}`, uid(231)]);
+  });
+
+  test('policies that match nothing render nothing: disabled, without enabled rules, departing, or to a disabled pool', () => {
+    const text = renderConfig(l7Scene(), GOLDEN_PATHS);
+    for (const id of [uid(218), uid(219), uid(220), uid(221), uid(240), uid(241), uid(242), uid(243), uid(204)]) {
+      assert.doesNotMatch(text, new RegExp(id), id);
+    }
+  });
+
+  test('a pool serves one listener: a redirect to another listener\'s pool throws VALIDATION naming redirect_pool_id', () => {
+    const g = seedScene();
+    const l2 = listener(uid(250), { protocolPort: 8080 });
+    const p = policy(uid(251), l2.id, 1, { action: 'REDIRECT_TO_POOL', redirectPoolId: P1 as Pool['id'] });
+    const shared = { ...g, listeners: [...g.listeners, l2], l7Policies: [p], l7Rules: [rule(uid(252), p)] };
+    assertFulcrumError(() => renderConfig(shared, GOLDEN_PATHS), 'VALIDATION', 'redirect_pool_id', uid(251));
+    // The listener's own default pool as a redirect target is fine: one backend.
+    const own = policy(uid(253), L1, 1, { action: 'REDIRECT_TO_POOL', redirectPoolId: P1 as Pool['id'] });
+    const text = renderConfig({ ...g, l7Policies: [own], l7Rules: [rule(uid(254), own)] }, GOLDEN_PATHS);
+    assert.equal(lines(text, /^backend /).length, 1);
+  });
+
+  test('SSL rules read the client certificate on TERMINATED_HTTPS listeners and are false elsewhere', () => {
+    const p = policy(uid(260), L1, 1);
+    const has = rule(uid(261), p, { type: 'SSL_CONN_HAS_CERT', compareType: 'EQUAL_TO', value: 'true' });
+    const verify = rule(uid(262), p, { type: 'SSL_VERIFY_RESULT', compareType: 'EQUAL_TO', value: '0' });
+    const dn = rule(uid(263), p, { type: 'SSL_DN_FIELD', compareType: 'STARTS_WITH', key: 'CN', value: "a 'b" });
+    assert.deepEqual([has, verify, dn].map((r) => aclTest(r, true)), ['ssl_c_used', 'ssl_c_verify eq 0', `'ssl_c_s_dn(CN)' -m beg -- 'a '\\''b'`]);
+    assert.deepEqual([has, verify, dn].map((r) => aclTest(r, false)), ['always_false', 'always_false', 'always_false']);
+    assertFulcrumError(() => aclTest({ ...dn, key: 'C N' }, true), 'VALIDATION', 'key', uid(263));
+  });
+
+  test('a FILE_TYPE rule compares the path ending .<value>, or the path with a REGEX; other comparisons throw', () => {
+    const p = policy(uid(270), L1, 1);
+    assert.equal(aclTest(rule(uid(271), p, { type: 'FILE_TYPE', compareType: 'EQUAL_TO', value: 'jpg' }), false), 'path -m end -- .jpg');
+    assert.equal(aclTest(rule(uid(272), p, { type: 'FILE_TYPE', compareType: 'REGEX', value: 'jpe?g$' }), false), "path -m reg -- 'jpe?g$'");
+    assertFulcrumError(() => aclTest(rule(uid(273), p, { type: 'FILE_TYPE', compareType: 'CONTAINS', value: 'jpg' }), false), 'VALIDATION', 'compare_type');
   });
 });

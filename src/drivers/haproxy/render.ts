@@ -1,14 +1,17 @@
 /** @module drivers/haproxy/render — a load balancer graph as HAProxy 2.6 config text: graph → view model → print (Octavia `jinja_cfg`). */
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import { MAX_TIMEOUT, MAX_WEIGHT, MIN_WEIGHT, SUPPORTED_HTTP_HEADERS } from '../../domain/limits.js';
+import { comparedText, isSslRuleType, isValidRegex } from '../../domain/l7.js';
+import { DEFAULT_L7_REDIRECT_HTTP_CODE, MAX_TIMEOUT, MAX_WEIGHT, MIN_WEIGHT, SUPPORTED_HTTP_HEADERS } from '../../domain/limits.js';
 import {
   KIND_TITLES, VALID_LISTENER_POOL_PROTOCOLS,
-  type Base, type HealthMonitor, type Listener, type LoadBalancerGraph, type Member, type OctaviaKind, type Pool,
+  type Base, type HealthMonitor, type L7Policy, type L7Rule, type Listener, type LoadBalancerGraph, type Member,
+  type OctaviaKind, type Pool,
 } from '../../domain/model.js';
 import {
   cfgCidr, cfgCookieFetch, cfgEndpoint, cfgFilePath, cfgHostName, cfgId, cfgInt, cfgIp, cfgJoin, cfgKeyword,
-  cfgStatusRegex, cfgUrlPath, invalidCfgValue, type CfgIp, type CfgSite, type CfgToken,
+  cfgNamedFetch, cfgPattern, cfgRedirectUrl, cfgStatusRegex, cfgUrlPath, invalidCfgValue, type CfgIp, type CfgSite,
+  type CfgToken,
 } from './escape.js';
 
 /** Files HAProxy uses at run time, chosen by the process driver. */
@@ -51,6 +54,9 @@ const HTTP_VERSIONS = { '1': 'HTTP/1.0', '1.1': 'HTTP/1.1' } as const;
 const UNSUPPORTED_LISTENER_PROTOCOLS = ['TERMINATED_HTTPS', 'UDP', 'SCTP'];
 const UNSUPPORTED_POOL_PROTOCOLS = ['UDP', 'SCTP'];
 const UNSUPPORTED_MONITOR_TYPES = ['PING', 'UDP-CONNECT', 'SCTP'];
+/** Octavia's `l7rule_compare_type_macro`. */
+const MATCH_METHODS = { REGEX: '-m reg', STARTS_WITH: '-m beg', ENDS_WITH: '-m end', CONTAINS: '-m sub', EQUAL_TO: '-m str' } as const;
+const REDIRECT_CODES = { 301: '301', 302: '302', 303: '303', 307: '307', 308: '308' } as const;
 
 // ---- view model -------------------------------------------------------------------------------
 
@@ -69,8 +75,18 @@ interface FrontendView {
   isForwardedPort: boolean;
   isForwardedProto: boolean;
   isPrometheus: boolean;
+  /** `acl <id> <test>` lines of the L7 rules, policy by policy in position order. */
+  acls: { id: CfgToken; test: CfgToken }[];
+  /** The L7 policies' actions in position order (printed grouped by kind, see printFrontend). */
+  l7Actions: L7ActionView[];
   defaultBackend: CfgToken | null;
 }
+
+/** What a matching L7 policy does; `condition` is its rules ANDed (`<id> !<id> …`). */
+type L7ActionView =
+  | { kind: 'deny'; condition: CfgToken }
+  | { kind: 'redirect'; how: 'location' | 'prefix'; code: CfgToken; target: CfgToken; condition: CfgToken }
+  | { kind: 'use_backend'; backend: CfgToken; condition: CfgToken };
 
 type CheckView =
   | { type: 'http'; send: CfgToken; expect: CfgToken }
@@ -146,7 +162,99 @@ function insertHeaders(l: Listener): Set<string> {
   return on;
 }
 
-function toFrontend(l: Listener, vip: CfgIp, isLbUp: boolean, backend: Pool | null, opts: RenderOptions): FrontendView {
+/**
+ * An L7 rule as an ACL test (Octavia's `l7rule_macro`), with `--` before every pattern so that a
+ * value starting with `-` is not a flag. FILE_TYPE EQUAL_TO matches the path's ending `.<value>`:
+ * Octavia's `path_end -m str <value>` compares the whole path with the bare extension and never
+ * matches. The SSL types read the client certificate, which only a TERMINATED_HTTPS listener has;
+ * on any other listener the rule is false (`always_false`), as HAProxy's fetches would be there.
+ */
+export function aclTest(r: L7Rule, isTls: boolean): CfgToken {
+  const at = (field: string): CfgSite => site('l7rule', r.id, field);
+  const match = cfgKeyword(r.compareType, MATCH_METHODS, at('compare_type'));
+  const pattern = (text: string): CfgToken => cfgJoin(['--' as CfgToken, cfgPattern(text, at('value'))]);
+  const value = comparedText(r.type, r.value);
+  if (isSslRuleType(r.type) && !isTls) return 'always_false' as CfgToken;
+  if (r.compareType === 'REGEX' && !isValidRegex(value)) throw invalidCfgValue(at('value'), 'not a regular expression', value);
+  switch (r.type) {
+    case 'HOST_NAME':
+      return cfgJoin(['req.hdr(host) -i' as CfgToken, match, pattern(value)]);
+    case 'PATH':
+      return cfgJoin(['path' as CfgToken, match, pattern(value)]);
+    case 'FILE_TYPE':
+      if (r.compareType === 'EQUAL_TO') return cfgJoin(['path -m end' as CfgToken, pattern(`.${value}`)]);
+      if (r.compareType === 'REGEX') return cfgJoin(['path -m reg' as CfgToken, pattern(value)]);
+      throw invalidCfgValue(at('compare_type'), 'FILE_TYPE rules compare with EQUAL_TO or REGEX', r.compareType);
+    case 'HEADER':
+      return cfgJoin([cfgNamedFetch('req.hdr', r.key, at('key')), match, pattern(value)]);
+    case 'COOKIE':
+      return cfgJoin([cfgNamedFetch('req.cook', r.key, at('key')), match, pattern(value)]);
+    case 'SSL_CONN_HAS_CERT':
+      return 'ssl_c_used' as CfgToken;
+    case 'SSL_VERIFY_RESULT':
+      return cfgJoin(['ssl_c_verify eq' as CfgToken, cfgInt(Number(/^\d+$/.test(r.value) ? r.value : NaN), 0, MAX_INT32, at('value'))]);
+    case 'SSL_DN_FIELD':
+      return cfgJoin([cfgNamedFetch('ssl_c_s_dn', r.key, at('key')), match, pattern(value)]);
+    default:
+      throw invalidCfgValue(at('type'), 'not a supported rule type', r.type);
+  }
+}
+
+/** The L7 policies of a listener that HAProxy evaluates: live, enabled, with at least one live enabled rule. */
+function livePolicies(l: Listener, graph: LoadBalancerGraph): { policy: L7Policy; rules: L7Rule[] }[] {
+  const byPosition = (a: L7Policy, b: L7Policy): number => a.position - b.position || byId(a, b);
+  const byAge = (a: L7Rule, b: L7Rule): number => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : byId(a, b));
+  return graph.l7Policies.filter((p) => p.listenerId === l.id && isLive(p) && p.adminStateUp).sort(byPosition)
+    .map((policy) => ({
+      policy,
+      rules: graph.l7Rules.filter((r) => r.l7PolicyId === policy.id && isLive(r) && r.adminStateUp).sort(byAge),
+    }))
+    .filter((x) => x.rules.length > 0);
+}
+
+/** A listener's L7 part (Octavia's `l7policy_macro`) and the pools its policies send requests to. */
+function toL7(l: Listener, graph: LoadBalancerGraph): { acls: FrontendView['acls']; actions: L7ActionView[]; pools: Pool[] } {
+  const acls: FrontendView['acls'] = [];
+  const actions: L7ActionView[] = [];
+  const pools: Pool[] = [];
+  const isTls = l.protocol === 'TERMINATED_HTTPS';
+  for (const { policy: p, rules } of livePolicies(l, graph)) {
+    const at = (field: string): CfgSite => site('l7policy', p.id, field);
+    let action: L7ActionView;
+    const condition = cfgJoin(rules.map((r) => `${r.invert ? '!' : ''}${cfgId(r.id, site('l7rule', r.id, 'id'))}` as CfgToken));
+    switch (p.action) {
+      case 'REJECT':
+        action = { kind: 'deny', condition };
+        break;
+      case 'REDIRECT_TO_URL':
+      case 'REDIRECT_PREFIX': {
+        const isUrl = p.action === 'REDIRECT_TO_URL';
+        const target = isUrl ? cfgRedirectUrl(p.redirectUrl, at('redirect_url')) : cfgRedirectUrl(p.redirectPrefix, at('redirect_prefix'));
+        const code = cfgKeyword(String(p.redirectHttpCode ?? DEFAULT_L7_REDIRECT_HTTP_CODE), REDIRECT_CODES, at('redirect_http_code'));
+        action = { kind: 'redirect', how: isUrl ? 'location' : 'prefix', code, target, condition };
+        break;
+      }
+      case 'REDIRECT_TO_POOL': {
+        const pool = graph.pools.find((x) => x.id === p.redirectPoolId);
+        if (pool === undefined) throw invalidCfgValue(at('redirect_pool_id'), 'the pool is not part of this load balancer', p.redirectPoolId);
+        // As Octavia: a disabled or departing pool gets no backend, and the policy no use_backend.
+        if (!isLive(pool) || !pool.adminStateUp) continue;
+        if (!pools.includes(pool)) pools.push(pool);
+        action = { kind: 'use_backend', backend: cfgId(pool.id, site('pool', pool.id, 'id')), condition };
+        break;
+      }
+      default:
+        throw invalidCfgValue(at('action'), 'not a supported action', p.action);
+    }
+    for (const r of rules) acls.push({ id: cfgId(r.id, site('l7rule', r.id, 'id')), test: aclTest(r, isTls) });
+    actions.push(action);
+  }
+  return { acls, actions, pools };
+}
+
+function toFrontend(
+  l: Listener, vip: CfgIp, isLbUp: boolean, backend: Pool | null, l7: ReturnType<typeof toL7>, opts: RenderOptions,
+): FrontendView {
   const at = (field: string): CfgSite => site('listener', l.id, field);
   if (UNSUPPORTED_LISTENER_PROTOCOLS.includes(l.protocol)) throw unsupported(at('protocol'), l.protocol);
   const isPrometheus = l.protocol === 'PROMETHEUS';
@@ -172,6 +280,8 @@ function toFrontend(l: Listener, vip: CfgIp, isLbUp: boolean, backend: Pool | nu
     isForwardedPort: headers.has('X-Forwarded-Port'),
     isForwardedProto: headers.has('X-Forwarded-Proto'),
     isPrometheus,
+    acls: l7.acls,
+    l7Actions: l7.actions,
     defaultBackend: backend === null ? null : cfgId(backend.id, site('pool', backend.id, 'id')),
   };
 }
@@ -291,7 +401,13 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
       : cfgIp(opts.bindAddress, { object: 'Render options', field: 'bindAddress' });
   const frontends: FrontendView[] = [];
   const backends: BackendView[] = [];
+  // One backend per pool, built with the one listener that uses it (its timeouts and mode).
   const usedBy = new Map<string, Listener>();
+  const use = (pool: Pool, l: Listener, at: CfgSite): void => {
+    const other = usedBy.get(pool.id);
+    if (other !== undefined && other.id !== l.id) throw invalidCfgValue(at, `the pool already serves listener ${other.id}`, pool.id);
+    usedBy.set(pool.id, l);
+  };
   for (const l of listeners) {
     if (vip === null) break;
     let pool: Pool | null = null;
@@ -300,14 +416,14 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
       const found = graph.pools.find((p) => p.id === l.defaultPoolId);
       if (found === undefined) throw invalidCfgValue(at, 'the pool is not part of this load balancer', l.defaultPoolId);
       if (l.protocol === 'PROMETHEUS') throw invalidCfgValue(at, 'a PROMETHEUS listener takes no pool', l.defaultPoolId);
-      const other = usedBy.get(found.id);
-      if (other !== undefined) throw invalidCfgValue(at, `the pool is already the default pool of listener ${other.id}`, l.defaultPoolId);
-      usedBy.set(found.id, l);
+      use(found, l, at);
       // As in Octavia, a disabled or departing pool gets no backend: the listener has no default.
       if (isLive(found) && found.adminStateUp) pool = found;
     }
-    frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, opts));
-    if (pool !== null) backends.push(toBackend(pool, l, vip, graph));
+    const l7 = toL7(l, graph);
+    for (const p of l7.pools) use(p, l, site('l7policy', graph.l7Policies.find((x) => x.redirectPoolId === p.id && x.listenerId === l.id)?.id, 'redirect_pool_id'));
+    frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts));
+    for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph));
   }
   return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, frontends, backends };
 }
@@ -354,8 +470,25 @@ const printFrontend = (f: FrontendView): string => section(`frontend ${f.id}`, [
   f.isForwardedPort && 'http-request set-header X-Forwarded-Port %[dst_port]',
   f.isForwardedProto && 'http-request set-header X-Forwarded-Proto http',
   f.isPrometheus && 'http-request use-service prometheus-exporter',
+  ...printL7(f),
   f.defaultBackend && `default_backend ${f.defaultBackend}`,
 ]);
+
+/**
+ * ACLs, then the actions grouped as HAProxy runs them whatever their order in the file:
+ * `http-request deny` rules, then `redirect` rules, then `use_backend` rules, each group in
+ * position order. This is Octavia's documented precedence (REJECT over REDIRECT_TO_URL and
+ * REDIRECT_PREFIX over REDIRECT_TO_POOL) written so that `haproxy -c` has nothing to warn about.
+ */
+function printL7(f: FrontendView): string[] {
+  const of = <K extends L7ActionView['kind']>(kind: K) => f.l7Actions.filter((a): a is Extract<L7ActionView, { kind: K }> => a.kind === kind);
+  return [
+    ...f.acls.map((a) => `acl ${a.id} ${a.test}`),
+    ...of('deny').map((a) => `http-request deny if ${a.condition}`),
+    ...of('redirect').map((a) => `redirect code ${a.code} ${a.how} ${a.target} if ${a.condition}`),
+    ...of('use_backend').map((a) => `use_backend ${a.backend} if ${a.condition}`),
+  ];
+}
 
 function printPersistence(p: PersistenceView | null): (string | null)[] {
   if (p === null) return [];
@@ -417,11 +550,15 @@ const printConfig = (v: ConfigView): string => [
  *   (or that is disabled) gets no backend: nothing could send it traffic, and its members are
  *   not health-checked, so their operating status stays as last reported.
  * - A disabled listener, or every listener of a disabled load balancer, gets `disabled`.
+ * - L7 policies render in the listener's frontend (see {@link aclTest} and printL7); a pool gets
+ *   a backend when it is a listener's default pool or the target of one of its live policies,
+ *   and serves one listener only.
  * - Names and descriptions are never rendered; section and server names are IDs.
  *
  * @throws FulcrumError VALIDATION naming the object and field when a value cannot be made safe
- *   (not a UUID, address, CIDR, cookie name, URL path, domain name, status list; out of range),
- *   or when the graph is inconsistent (two listeners share a default pool, a missing pool).
+ *   (not a UUID, address, CIDR, cookie name, URL path, domain name, status list, header name,
+ *   L7 pattern, regex or redirect URL; out of range), or when the graph is inconsistent (two
+ *   listeners share a pool, a missing pool).
  * @throws FulcrumError UNSUPPORTED_OPTION for TERMINATED_HTTPS, UDP and SCTP listeners, UDP and
  *   SCTP pools, pool TLS, SOURCE_IP_PORT, PING/UDP-CONNECT/SCTP monitors, and PROMETHEUS
  *   listeners when `opts.hasPrometheusExporter` is not set.

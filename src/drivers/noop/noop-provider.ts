@@ -4,7 +4,7 @@
  * once a real data plane exists.
  */
 import type { LoadBalancerGraph } from '../../domain/model.js';
-import type { ApplyResult, Observation, Provider } from '../provider.js';
+import { l7OperatingStatuses, type ApplyResult, type Observation, type Provider } from '../provider.js';
 
 export class NoopProvider implements Provider {
   readonly name = 'noop';
@@ -25,6 +25,7 @@ export class NoopProvider implements Provider {
           status: !m.adminStateUp ? 'OFFLINE' as const : hasMonitor.has(m.poolId) ? 'ONLINE' as const : 'NO_MONITOR' as const,
         })),
         ...graph.healthMonitors.map((h) => ({ kind: 'healthmonitor' as const, id: h.id, status: 'ONLINE' as const })),
+        ...l7OperatingStatuses(graph),
       ],
     };
   }
