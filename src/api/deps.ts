@@ -2,6 +2,7 @@
 import type { Store } from '../service/context.js';
 import type { ProviderConfig } from '../service/load-balancers.js';
 import type { Authenticator } from './auth.js';
+import type { EventStreamOptions } from './octavia/events.js';
 import type { IdentityRouteDeps } from './identity/routes.js';
 
 /** How requests are authenticated. */
@@ -17,6 +18,11 @@ export interface ApiDeps {
   identity?: IdentityRouteDeps;
   /** Where clients get tokens (`…/v3`), named in a 401's `WWW-Authenticate`. */
   identityUri?: string;
+  /**
+   * The event stream's hub and settings; without it the server makes a hub of its own over
+   * `store` (enough when one process serves the API).
+   */
+  events?: EventStreamOptions;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

@@ -37,10 +37,24 @@ let t: TestApi;
 let lbId: string;
 
 async function as(role: string, project: string, method: string, url: string, payload?: unknown): Promise<{ status: number; body: any }> {
+  // The event stream never ends by itself: its reply is read as a stream, and dropped once it answers 200.
+  const isStream = url.endsWith('/events');
   const r = await t.app.inject({
     method: method as 'GET', url, headers: { 'x-test-roles': role, 'x-project-id': project },
     ...(payload === undefined ? {} : { payload: payload as object }),
+    ...(isStream ? { payloadAsStream: true } : {}),
   });
+  if (isStream) {
+    const stream = r.stream();
+    if (r.statusCode === 200) {
+      stream.destroy();
+      return { status: 200, body: null };
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString();
+    return { status: r.statusCode, body: text === '' ? null : JSON.parse(text) };
+  }
   return { status: r.statusCode, body: r.body === '' ? null : r.json() };
 }
 

@@ -110,6 +110,8 @@ export const POLICY: Readonly<Record<string, Entry>> = {
   ...octavia('healthmonitor', '/v2/lbaas/healthmonitors'),
   ...octavia('l7policy', '/v2/lbaas/l7policies'),
   'GET /v2/lbaas/providers': { name: 'os_load-balancer_api:provider:get_all', rule: 'read' },
+  // Fulcrum's own: the event stream shows what a read would (own project; every project to global readers).
+  'GET /v2/lbaas/events': { name: 'fulcrum:events:get_all', rule: 'read' },
   ...neutron('network', '/v2.0/networks'),
   ...neutron('subnet', '/v2.0/subnets'),
   ...neutron('port', '/v2.0/ports'),

@@ -15,6 +15,8 @@ import { loadBalancerRoutes } from './octavia/load-balancers.js';
 import { memberRoutes } from './octavia/members.js';
 import { poolRoutes } from './octavia/pools.js';
 import { octaviaExtraRoutes } from './octavia/extra.js';
+import { eventRoutes } from './octavia/events.js';
+import { EventHub } from '../service/events.js';
 import { versionRoutes } from './versions.js';
 import { networkRoutes } from './network/routes.js';
 import { networkEndpointRoutes } from './neutron-lbaas/endpoint.js';
@@ -83,6 +85,13 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   });
   versionRoutes(app);
 
+  let events = deps.events;
+  if (!events) {
+    const hub = new EventHub();
+    hub.attach(deps.store);
+    app.addHook('onClose', async () => hub.detach());
+    events = { hub };
+  }
   for (const prefix of ['/v2/lbaas', '/v2.0/lbaas']) {
     await app.register(async (scope) => {
       loadBalancerRoutes(scope, deps);
@@ -91,6 +100,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       memberRoutes(scope, deps);
       healthMonitorRoutes(scope, deps);
       octaviaExtraRoutes(scope, deps);
+      eventRoutes(scope, events);
     }, { prefix });
   }
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });

@@ -449,7 +449,6 @@ export class SqlStore extends SqlReader implements Store {
     await this.#write(async (tx, conn) => {
       const lb = await tx.lockLoadBalancer(lbId);
       if (!lb) return;
-      await tx.touch('loadbalancer', [lbId]);
       const lbRow = (await conn.all('SELECT pending_generation FROM load_balancers WHERE id = ?', [lbId]))[0];
       const lbPendingGen = Number(lbRow?.pending_generation ?? 0);
       if (lb.provisioningStatus === 'PENDING_DELETE' && lbPendingGen <= g && outcome.ok) {
@@ -488,6 +487,8 @@ export class SqlStore extends SqlReader implements Store {
         );
       }
       if (outcome.ok) await this.#pruneMemberPorts(tx, conn, lb);
+      // Touched after the children: watchers hear a load balancer's own change after its children's.
+      await tx.touch('loadbalancer', [lbId]);
       let lbStatus: ProvisioningStatus = lb.provisioningStatus;
       if (lb.provisioningStatus.startsWith('PENDING_') && lbPendingGen <= g) {
         // As Octavia: a failed child change leaves the load balancer ACTIVE and the child in ERROR.

@@ -260,7 +260,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     }).catch(() => undefined);
     assert.deepEqual(brief(), [], 'nothing of a rolled-back transaction');
     await store.recordApplied(lb.id, { generation: g1, ok: true, operating: [{ kind: 'pool', id: p.id, status: 'ONLINE' }, { kind: 'loadbalancer', id: lb.id, status: 'ONLINE' }] });
-    assert.deepEqual(brief(), ['loadbalancer PENDING_CREATE/OFFLINE → ACTIVE/ONLINE', 'pool PENDING_CREATE/OFFLINE → ACTIVE/ONLINE']);
+    assert.deepEqual(brief(), ['pool PENDING_CREATE/OFFLINE → ACTIVE/ONLINE', 'loadbalancer PENDING_CREATE/OFFLINE → ACTIVE/ONLINE'], 'children first: the load balancer ACTIVE means all of it is');
     await store.recordOperating(lb.id, [{ kind: 'pool', id: p.id, status: 'ONLINE' }]);
     assert.deepEqual(brief(), [], 'an unchanged status is no change');
     await store.recordOperating(lb.id, [{ kind: 'pool', id: p.id, status: 'DEGRADED' }]);
@@ -292,7 +292,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     assert.deepEqual(brief(), [], 'a stopped watcher hears nothing');
     const again = store.watch((events) => heard.push(...events));
     await store.recordApplied(lb.id, { generation: g2, ok: true });
-    assert.deepEqual(brief().sort(), ['loadbalancer PENDING_DELETE/ONLINE → DELETED/ONLINE', 'pool PENDING_DELETE/OFFLINE → DELETED/OFFLINE']);
+    assert.deepEqual(brief(), ['pool PENDING_DELETE/OFFLINE → DELETED/OFFLINE', 'loadbalancer PENDING_DELETE/ONLINE → DELETED/ONLINE']);
     again();
   });
 

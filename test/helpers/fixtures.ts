@@ -11,6 +11,7 @@ import type { Provider } from '../../src/drivers/provider.js';
 import { buildServer } from '../../src/api/server.js';
 import { tokenAuthenticator, type Authenticator } from '../../src/api/auth.js';
 import type { ApiDeps } from '../../src/api/deps.js';
+import type { EventStreamOptions } from '../../src/api/octavia/events.js';
 import { bootstrapIdentity } from '../../src/identity/bootstrap.js';
 import { PASSWORDS, TEST_KDF } from '../../src/identity/fixtures.js';
 import { Identity } from '../../src/identity/identity.js';
@@ -45,6 +46,8 @@ export interface TestApiOptions {
    * demo ({@link PASSWORDS}, a cheap KDF): tokens from `/v3` authenticate requests.
    */
   identity?: boolean;
+  /** The event stream's hub and settings (default: the server's own hub). */
+  events?: EventStreamOptions;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -72,7 +75,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
     auth = { auth: 'embedded', identity: { identity: id }, identityUri: 'http://127.0.0.1/v3', authenticate: tokenAuthenticator((t) => id.validateToken(t)) };
   }
   const app = await buildServer({
-    store, isReady: () => true, ...auth,
+    store, isReady: () => true, ...auth, ...(opts.events ? { events: opts.events } : {}),
     providers: { enabled: providers.map((p) => ({ name: p.name, description: p.description })), defaultProvider: providers[0]!.name },
   });
   const networkId = newId<'Network'>() as NetworkId;
