@@ -3,6 +3,7 @@ import type { Store } from '../service/context.js';
 import type { ProviderConfig } from '../service/load-balancers.js';
 import type { Authenticator } from './auth.js';
 import type { EventStreamOptions } from './octavia/events.js';
+import type { MetricsRegistry } from '../domain/metrics.js';
 import type { IdentityRouteDeps } from './identity/routes.js';
 
 /** How requests are authenticated. */
@@ -23,6 +24,8 @@ export interface ApiDeps {
    * `store` (enough when one process serves the API).
    */
   events?: EventStreamOptions;
+  /** Where the API counts its requests and what `GET /metrics` prints (default: a registry of its own). */
+  metrics?: MetricsRegistry;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

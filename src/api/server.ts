@@ -17,6 +17,8 @@ import { poolRoutes } from './octavia/pools.js';
 import { octaviaExtraRoutes } from './octavia/extra.js';
 import { eventRoutes } from './octavia/events.js';
 import { EventHub } from '../service/events.js';
+import { MetricsRegistry } from '../domain/metrics.js';
+import { installApiMetrics, metricsRoute } from './metrics.js';
 import { versionRoutes } from './versions.js';
 import { networkRoutes } from './network/routes.js';
 import { networkEndpointRoutes } from './neutron-lbaas/endpoint.js';
@@ -62,6 +64,8 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       done(err as Error, undefined);
     }
   });
+  const metrics = deps.metrics ?? new MetricsRegistry();
+  installApiMetrics(app, metrics);
   installAuth(app, deps.auth, deps.authenticate);
   installPolicy(app, deps.identityUri === undefined ? {} : { identityUri: deps.identityUri });
   recordRoutes(app);
@@ -84,6 +88,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
     return reply.type('text/plain').send('OK');
   });
   versionRoutes(app);
+  metricsRoute(app, metrics);
 
   let events = deps.events;
   if (!events) {

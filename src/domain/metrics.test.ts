@@ -3,16 +3,9 @@
  * histogram buckets, escaping of tenant text in label values, and promtool's verdict on it.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { promtoolCheck } from '../../test/helpers/promtool.js';
 import { family, MetricsRegistry } from './metrics.js';
-
-/** Runs `promtool check metrics` on a text; returns its complaints ('' when it has none). */
-export function promtoolCheck(text: string): { status: number | null; output: string } {
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
-}
 
 test('counters, histograms and collected families print as the text format says', () => {
   const reg = new MetricsRegistry();
@@ -53,11 +46,13 @@ test('promtool accepts the text, escaped tenant text included', () => {
   assert.equal(r.status, 0);
 });
 
-test('names are checked, a counter only grows, a name is registered once', () => {
+test('names are checked, a counter only grows, a name means one metric', () => {
   const reg = new MetricsRegistry();
   assert.throws(() => reg.counter('bad-name', 'x'), /bad metric name/);
   assert.throws(() => reg.counter('ok_total', 'x', ['le']), /bad label name/);
   const c = reg.counter('ok_total', 'x');
   assert.throws(() => c.inc({}, -1), /only grows/);
-  assert.throws(() => reg.counter('ok_total', 'x'), /twice/);
+  assert.equal(reg.counter('ok_total', 'x'), c, 'the same metric again');
+  assert.throws(() => reg.counter('ok_total', 'x', ['route']), /twice, differently/);
+  assert.throws(() => reg.histogram('ok_total', 'x'), /twice, differently/);
 });

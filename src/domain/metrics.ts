@@ -153,17 +153,22 @@ export class MetricsRegistry {
   readonly #own: (Counter | Histogram)[] = [];
   readonly #collectors: Collector[] = [];
 
-  /** A new counter, printed with the registry. @throws on a name already taken. */
+  /**
+   * The counter of this name: a new one, or the one already registered with the same labels (two
+   * servers built on one registry share their series). @throws when the name is taken otherwise.
+   */
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    this.#claim(name);
+    const seen = this.#existing(name, Counter, labelNames);
+    if (seen) return seen;
     const c = new Counter(name, help, labelNames);
     this.#own.push(c);
     return c;
   }
 
-  /** A new histogram, printed with the registry. @throws on a name already taken. */
+  /** The histogram of this name, as {@link counter}. */
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets?: readonly number[]): Histogram {
-    this.#claim(name);
+    const seen = this.#existing(name, Histogram, labelNames);
+    if (seen) return seen;
     const h = new Histogram(name, help, labelNames, buckets);
     this.#own.push(h);
     return h;
@@ -178,8 +183,11 @@ export class MetricsRegistry {
     };
   }
 
-  #claim(name: string): void {
-    if (this.#own.some((m) => m.name === name)) throw new Error(`metric ${name} registered twice`);
+  #existing<T extends Counter | Histogram>(name: string, kind: new (...args: never[]) => T, labelNames: readonly string[]): T | undefined {
+    const m = this.#own.find((x) => x.name === name);
+    if (!m) return undefined;
+    if (!(m instanceof kind) || m.labelNames.join() !== labelNames.join()) throw new Error(`metric ${name} registered twice, differently`);
+    return m;
   }
 
   /** Every family, own metrics first, then the collectors' (families of one name merged). */
