@@ -107,9 +107,12 @@ after(async () => {
   await t?.close();
 });
 
-test('no token: 401, as every other route', async () => {
+test('no token: 401, as every other route; HEAD answers the headers and ends', async () => {
   const s = await open(null);
   assert.equal(s.status, 401);
+  const head = await fetch(`${base}/v2/lbaas/events`, { method: 'HEAD', headers: { 'x-auth-token': tokens.demo } });
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/);
 });
 
 test("a client sees its own create go ACTIVE, object by object; another project's client sees none of it", async () => {

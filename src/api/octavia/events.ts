@@ -55,6 +55,11 @@ export function eventRoutes(app: FastifyInstance, opts: EventStreamOptions): voi
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
+    // HEAD (which Fastify answers for every GET route): the headers, and no stream to hang on.
+    if (request.method === 'HEAD') {
+      res.end();
+      return;
+    }
     const limit = opts.maxBufferedBytes ?? 1024 * 1024;
     let ended = false;
     const end = (): void => {
