@@ -17,6 +17,9 @@ test('defaults: embedded identity, SQLite in the data dir, netns, the public URL
   assert.equal(c.region, 'RegionOne');
   assert.equal(c.tokenTtlSeconds, 3600);
   assert.equal(c.keystone, null);
+  assert.equal(c.metricsListen, null);
+  assert.deepEqual(load(['--metrics-listen', '0.0.0.0:9100']).metricsListen, { host: '0.0.0.0', port: 9100 });
+  assert.deepEqual(load([], { FULCRUM_METRICS_LISTEN: '[::1]:9101' }).metricsListen, { host: '::1', port: 9101 });
   assert.equal(load(['--listen', '[::1]:80']).publicUrl, 'http://[::1]:80');
   assert.equal(load([], { FULCRUM_PUBLIC_URL: 'https://lb.example.com/' }).publicUrl, 'https://lb.example.com');
   assert.equal(load(['--auth', 'noauth'], { FULCRUM_AUTH: 'keystone' }).auth, 'noauth', 'a flag wins over the environment');
@@ -26,6 +29,7 @@ test('refusals name the setting', () => {
   for (const [argv, env, re] of [
     [['--auth', 'ldap'], {}, /--auth must be one of embedded, keystone, noauth|--auth must be one of noauth, embedded, keystone/],
     [['--listen', 'nowhere'], {}, /--listen/],
+    [['--metrics-listen', '9100'], {}, /--metrics-listen/],
     [['--token-ttl', '0'], {}, /--token-ttl/],
     [['--public-url', 'ftp://x'], {}, /--public-url/],
     [['--auth', 'keystone'], {}, /--keystone-url/],

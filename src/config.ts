@@ -14,6 +14,8 @@ export interface Config {
   dataDir: string;
   listenHost: string;
   listenPort: number;
+  /** `--metrics-listen`: a second address serving only `GET /metrics`, without authentication (null: none). */
+  metricsListen: { host: string; port: number } | null;
   /** `sqlite:<file>` or a `postgresql://` URL. */
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   auth: (typeof AUTH_MODES)[number];
@@ -49,6 +51,8 @@ Runs the API server and the agent in one process, in the foreground.
 Options (each also read from the environment variable shown):
   --data-dir DIR            state directory: SQLite file, runtime files   [FULCRUM_DATA_DIR, ./.fulcrum]
   --listen HOST:PORT        API address                                   [FULCRUM_LISTEN, 127.0.0.1:9876]
+  --metrics-listen ADDR     HOST:PORT serving only GET /metrics, no auth  [FULCRUM_METRICS_LISTEN, none]
+                            (for Prometheus; on the API, /metrics is admin-only)
   --database URL            sqlite:PATH or postgresql://USER@HOST:PORT/DB [FULCRUM_DATABASE, sqlite:DATA_DIR/fulcrum.db]
   --auth MODE               embedded | keystone | noauth                  [FULCRUM_AUTH, embedded]
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
@@ -86,7 +90,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      'data-dir': { type: 'string' }, listen: { type: 'string' }, database: { type: 'string' },
+      'data-dir': { type: 'string' }, listen: { type: 'string' }, 'metrics-listen': { type: 'string' }, database: { type: 'string' },
       auth: { type: 'string' }, 'interface-driver': { type: 'string' }, provider: { type: 'string' },
       'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
@@ -100,6 +104,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const listen = values.listen ?? env.FULCRUM_LISTEN ?? '127.0.0.1:9876';
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m || Number(m[2]) > 65535) throw new ConfigError(`--listen must be HOST:PORT (got '${listen}')`);
+  const metricsListen = values['metrics-listen'] ?? env.FULCRUM_METRICS_LISTEN;
+  const mm = metricsListen === undefined || metricsListen === '' ? null : /^(.+):(\d+)$/.exec(metricsListen);
+  if (mm === null && metricsListen) throw new ConfigError(`--metrics-listen must be HOST:PORT (got '${metricsListen}')`);
+  if (mm && Number(mm[2]) > 65535) throw new ConfigError(`--metrics-listen must be HOST:PORT (got '${metricsListen}')`);
   const dbUrl = values.database ?? env.FULCRUM_DATABASE ?? `sqlite:${join(dataDir, 'fulcrum.db')}`;
   let database: Config['database'];
   if (/^postgres(ql)?:\/\//.test(dbUrl)) database = { kind: 'postgres', url: dbUrl };
@@ -115,6 +123,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     dataDir,
     listenHost,
     listenPort: Number(m[2]),
+    metricsListen: mm ? { host: mm[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(mm[2]) } : null,
     database,
     auth,
     publicUrl: publicUrl.replace(/\/+$/, ''),

@@ -6,6 +6,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Agent } from './agent/agent.js';
 import { buildServer } from './api/server.js';
+import { buildMetricsServer } from './api/metrics.js';
+import { MetricsRegistry } from './domain/metrics.js';
+import { EventHub } from './service/events.js';
 import { ConfigError, loadConfig, UP_HELP, type Config } from './config.js';
 import { NoopProvider } from './drivers/noop/noop-provider.js';
 import type { Provider } from './drivers/provider.js';
@@ -35,11 +38,11 @@ export async function openStore(db: Config['database']): Promise<SqlStore> {
 }
 
 /** The providers this process runs, by name: HAProxy on the configured interface driver, and noop. */
-function makeProviders(config: Config, log: Logger): Map<string, Provider> {
+function makeProviders(config: Config, log: Logger, metrics: MetricsRegistry): Map<string, Provider> {
   const iface = config.interfaceDriver === 'netns'
     ? new NetnsInterfaceDriver({ log: log.child({ component: 'netns' }) })
     : new HostInterfaceDriver();
-  const haproxy = new HaproxyProvider({ stateDir: join(config.dataDir, 'lb'), iface, log: log.child({ component: 'haproxy' }) });
+  const haproxy = new HaproxyProvider({ stateDir: join(config.dataDir, 'lb'), iface, log: log.child({ component: 'haproxy' }), metrics });
   const noop = new NoopProvider();
   return new Map<string, Provider>([[haproxy.name, haproxy], [noop.name, noop]]);
 }
@@ -91,22 +94,33 @@ async function up(argv: readonly string[]): Promise<number> {
   process.umask(0o077);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config.database);
-  const providers = makeProviders(config, log);
+  // One registry for the process: the API, the agent and the HAProxy provider record into it.
+  const metrics = new MetricsRegistry();
+  // The event stream's hub hears every commit of this process's store.
+  const hub = new EventHub();
+  hub.attach(store);
+  const providers = makeProviders(config, log, metrics);
   if (!providers.has(config.defaultProvider)) {
     process.stderr.write(`fulcrum up: --provider ${config.defaultProvider} is not available (have: ${[...providers.keys()].join(', ')})\n`);
     return 2;
   }
   let ready = false;
-  const agent = new Agent({ store, providers, log: log.child({ component: 'agent' }) });
+  const agent = new Agent({ store, providers, log: log.child({ component: 'agent' }), metrics });
   const app = await buildServer({
     store,
     providers: { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider },
     auth: config.auth,
     ...await makeAuth(config, store, process.stdout),
     isReady: () => ready,
+    metrics,
+    events: { hub },
   }, { logger: log.child({ component: 'api' }) });
   await agent.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
+  const metricsApp = config.metricsListen ? await buildMetricsServer(metrics) : null;
+  const metricsAddress = metricsApp && config.metricsListen
+    ? await metricsApp.listen({ host: config.metricsListen.host, port: config.metricsListen.port })
+    : null;
   ready = true;
   const tryIt = config.auth === 'noauth'
     ? `curl -H "X-Project-Id: demo" ${address}/v2/lbaas/loadbalancers`
@@ -114,7 +128,7 @@ async function up(argv: readonly string[]): Promise<number> {
       ? `source ${join(config.dataDir, 'demo-openrc')} && fulcrum loadbalancer list`
       : `openstack --os-auth-url ${config.keystone!.url}/v3 … loadbalancer list (with Fulcrum in the catalog as load-balancer)`;
   process.stdout.write(
-    `Fulcrum is up: API ${address}  (auth ${config.auth}, database ${config.database.kind === 'sqlite' ? config.database.file : 'postgresql'}, provider ${config.defaultProvider})\n` +
+    `Fulcrum is up: API ${address}${metricsAddress ? `  metrics ${metricsAddress}/metrics` : ''}  (auth ${config.auth}, database ${config.database.kind === 'sqlite' ? config.database.file : 'postgresql'}, provider ${config.defaultProvider})\n` +
     `Try: ${tryIt}    Stop: Ctrl-C\n`,
   );
   await new Promise<void>((resolve) => {
@@ -123,7 +137,9 @@ async function up(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   ready = false;
+  await metricsApp?.close();
   await app.close();
+  hub.detach();
   await agent.stop();
   await store.close();
   return 0;

@@ -4,10 +4,12 @@
  * records the outcome (ACTIVE, or ERROR with the reason logged).
  */
 import { FulcrumError } from '../domain/errors.js';
+import type { Counter, Histogram, MetricsRegistry } from '../domain/metrics.js';
 import type { LoadBalancerGraph } from '../domain/model.js';
 import type { OperatingStatus } from '../domain/status.js';
 import type { Store } from '../store/store.js';
-import type { Provider } from '../drivers/provider.js';
+import type { Observation, Provider } from '../drivers/provider.js';
+import { observedFamilies } from './metrics.js';
 import { WorkQueue, type JobOutcome } from './work-queue.js';
 
 /** The subset of a pino logger the agent uses. */
@@ -28,6 +30,11 @@ export interface AgentOptions {
   observeMs?: number;
   /** How often counters are written to the store (ms, default 5000). */
   countersMs?: number;
+  /**
+   * Where reconciles are counted and timed; the agent also adds a collector that prints, at each
+   * scrape, the per-object series of its latest observations.
+   */
+  metrics?: MetricsRegistry;
 }
 
 export class Agent {
@@ -42,10 +49,52 @@ export class Agent {
   readonly #applied = new Map<string, LoadBalancerGraph>();
   /** The operating statuses last written, by `kind:id`, so only changes are written. */
   readonly #reported = new Map<string, Map<string, OperatingStatus>>();
+  /** The latest observation of each applied load balancer: what a metrics scrape prints. */
+  readonly #observed = new Map<string, Observation>();
+  /** Load balancers whose reconcile in flight failed (for the result label). */
+  readonly #failedNow = new Set<string>();
+  readonly #metrics: { reconciles: Counter; errors: Counter; duration: Histogram } | undefined;
+  #uncollect: (() => void) | undefined;
 
   constructor(opts: AgentOptions) {
     this.#opts = opts;
-    this.#queue = new WorkQueue({ run: (id) => this.reconcile(id) });
+    this.#queue = new WorkQueue({ run: (id) => this.#timed(id) });
+    const m = opts.metrics;
+    if (m) {
+      this.#metrics = {
+        reconciles: m.counter('fulcrum_agent_reconciles_total', 'Reconciles of a load balancer, by result (ok, retry: a retryable failure, error: objects went to ERROR).', ['result']),
+        errors: m.counter('fulcrum_agent_reconcile_errors_total', 'Reconciles that failed, by whether they will be retried.', ['retryable']),
+        duration: m.histogram('fulcrum_agent_reconcile_duration_seconds', 'Time one reconcile took, by result.', ['result']),
+      };
+      this.#uncollect = m.collect(() => observedFamilies(this.#observations()));
+    }
+  }
+
+  /** The applied load balancers with their latest observation. */
+  *#observations(): Generator<{ graph: LoadBalancerGraph; observation: Observation }> {
+    for (const [lbId, graph] of this.#applied) {
+      const observation = this.#observed.get(lbId);
+      if (observation) yield { graph, observation };
+    }
+  }
+
+  /** One reconcile, counted and timed. */
+  async #timed(lbId: string): Promise<JobOutcome> {
+    const started = performance.now();
+    let result: 'ok' | 'retry' | 'error' = 'retry';
+    try {
+      const outcome = await this.reconcile(lbId);
+      result = outcome === 'retry' ? 'retry' : this.#failedNow.has(lbId) ? 'error' : 'ok';
+      return outcome;
+    } catch (err) {
+      // The work queue retries a reconcile that threw (the store did not answer, say).
+      this.#metrics?.errors.inc({ retryable: 'true' });
+      throw err;
+    } finally {
+      this.#failedNow.delete(lbId);
+      this.#metrics?.reconciles.inc({ result });
+      this.#metrics?.duration.observe({ result }, (performance.now() - started) / 1000);
+    }
   }
 
   /** Subscribes to changes and reconciles everything once. */
@@ -89,10 +138,12 @@ export class Agent {
       } catch (err) {
         log.warn({ lb: lbId, err: (err as Error).message }, 'data plane not answering; reconciling');
         this.#applied.delete(lbId);
+        this.#observed.delete(lbId);
         this.#queue.mark(lbId);
         continue;
       }
       if (!seen || this.#applied.get(lbId) !== graph) continue;
+      this.#observed.set(lbId, seen);
       const last = this.#reported.get(lbId) ?? new Map<string, OperatingStatus>();
       const changed = seen.operating.filter((o) => last.get(`${o.kind}:${o.id}`) !== o.status);
       if (changed.length > 0) {
@@ -136,6 +187,7 @@ export class Agent {
     const generation = lb.generation;
     if (!provider) {
       log.error({ lb: lbId, provider: lb.provider }, 'no such provider on this agent');
+      this.#failedNow.add(lbId);
       await store.recordApplied(lbId, { generation, ok: false });
       return 'done';
     }
@@ -171,20 +223,24 @@ export class Agent {
   #forget(lbId: string): void {
     this.#applied.delete(lbId);
     this.#reported.delete(lbId);
+    this.#observed.delete(lbId);
   }
 
   async #failed(lbId: string, generation: number, err: unknown): Promise<JobOutcome> {
     const fe = err instanceof FulcrumError ? err : undefined;
+    this.#metrics?.errors.inc({ retryable: String(fe?.retryable === true) });
     if (fe?.retryable) {
       this.#opts.log.warn({ lb: lbId, generation, err: fe.message, detail: fe.detail }, 'apply failed; will retry');
       return 'retry';
     }
     this.#opts.log.error({ lb: lbId, generation, err: (err as Error).message, detail: fe?.detail, stack: (err as Error).stack }, 'apply failed; objects go to ERROR');
+    this.#failedNow.add(lbId);
     await this.#opts.store.recordApplied(lbId, { generation, ok: false });
     return 'done';
   }
 
   async stop(): Promise<void> {
+    this.#uncollect?.();
     for (const provider of this.#opts.providers.values()) provider.watch?.(null);
     if (this.#resync) clearInterval(this.#resync);
     if (this.#observer) clearInterval(this.#observer);

@@ -2,6 +2,8 @@
 import type { Store } from '../service/context.js';
 import type { ProviderConfig } from '../service/load-balancers.js';
 import type { Authenticator } from './auth.js';
+import type { EventStreamOptions } from './octavia/events.js';
+import type { MetricsRegistry } from '../domain/metrics.js';
 import type { IdentityRouteDeps } from './identity/routes.js';
 
 /** How requests are authenticated. */
@@ -17,6 +19,13 @@ export interface ApiDeps {
   identity?: IdentityRouteDeps;
   /** Where clients get tokens (`…/v3`), named in a 401's `WWW-Authenticate`. */
   identityUri?: string;
+  /**
+   * The event stream's hub and settings; without it the server makes a hub of its own over
+   * `store` (enough when one process serves the API).
+   */
+  events?: EventStreamOptions;
+  /** Where the API counts its requests and what `GET /metrics` prints (default: a registry of its own). */
+  metrics?: MetricsRegistry;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

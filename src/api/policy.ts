@@ -111,6 +111,10 @@ export const POLICY: Readonly<Record<string, Entry>> = {
   ...octavia('l7policy', '/v2/lbaas/l7policies'),
   ...octavia('l7rule', '/v2/lbaas/l7policies/:l7policyId/rules'),
   'GET /v2/lbaas/providers': { name: 'os_load-balancer_api:provider:get_all', rule: 'read' },
+  // Fulcrum's own: the event stream shows what a read would (own project; every project to global readers).
+  'GET /v2/lbaas/events': { name: 'fulcrum:events:get_all', rule: 'read' },
+  // Metrics name every project's objects: admins only (or the unauthenticated --metrics-listen address).
+  'GET /metrics': { name: 'fulcrum:metrics:get', rule: 'admin' },
   ...neutron('network', '/v2.0/networks'),
   ...neutron('subnet', '/v2.0/subnets'),
   ...neutron('port', '/v2.0/ports'),

@@ -17,6 +17,10 @@ import { loadBalancerRoutes } from './octavia/load-balancers.js';
 import { memberRoutes } from './octavia/members.js';
 import { poolRoutes } from './octavia/pools.js';
 import { octaviaExtraRoutes } from './octavia/extra.js';
+import { eventRoutes } from './octavia/events.js';
+import { EventHub } from '../service/events.js';
+import { MetricsRegistry } from '../domain/metrics.js';
+import { installApiMetrics, metricsRoute } from './metrics.js';
 import { versionRoutes } from './versions.js';
 import { networkRoutes } from './network/routes.js';
 import { networkEndpointRoutes } from './neutron-lbaas/endpoint.js';
@@ -65,6 +69,8 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       done(err as Error, undefined);
     }
   });
+  const metrics = deps.metrics ?? new MetricsRegistry();
+  installApiMetrics(app, metrics);
   installAuth(app, deps.auth, deps.authenticate);
   installPolicy(app, deps.identityUri === undefined ? {} : { identityUri: deps.identityUri });
   recordRoutes(app);
@@ -87,7 +93,15 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
     return reply.type('text/plain').send('OK');
   });
   versionRoutes(app);
+  metricsRoute(app, metrics);
 
+  let events = deps.events;
+  if (!events) {
+    const hub = new EventHub();
+    hub.attach(deps.store);
+    app.addHook('onClose', async () => hub.detach());
+    events = { hub };
+  }
   for (const prefix of ['/v2/lbaas', '/v2.0/lbaas']) {
     await app.register(async (scope) => {
       loadBalancerRoutes(scope, deps);
@@ -98,6 +112,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       l7PolicyRoutes(scope, deps);
       l7RuleRoutes(scope, deps);
       octaviaExtraRoutes(scope, deps);
+      eventRoutes(scope, events);
     }, { prefix });
   }
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });

@@ -4,12 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { holdStatus, makeTestApi, PROJECT, type TestApi } from '../../test/helpers/fixtures.js';
+import { until } from '../../test/helpers/scene.js';
+import { EventHub } from '../service/events.js';
 import { runCli, type LocalCommand } from './main.js';
 
 let api: TestApi;
 let url: string;
 /** Headers of every request the API received, to check what the client sends. */
 const seen: Record<string, string | string[] | undefined>[] = [];
+/** `METHOD url` of every request, to tell following the event stream from polling. */
+const requests: string[] = [];
+/** When set, the API answers /events with 404, as a server without an event stream. */
+let hideEvents = false;
+const hub = new EventHub();
 
 interface Run {
   code: number;
@@ -18,14 +25,20 @@ interface Run {
 }
 
 async function fulcrum(argv: string[], local: LocalCommand[] = []): Promise<Run> {
+  return started(argv, local).done;
+}
+
+/** Starts a command; its output so far can be read while it runs, and `signal` ends `watch`. */
+function started(argv: string[], local: LocalCommand[] = [], signal?: AbortSignal): { done: Promise<Run>; out: () => string } {
   let out = '';
   let err = '';
-  const code = await runCli(argv, {
+  const done = runCli(argv, {
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
     env: { FULCRUM_URL: url, FULCRUM_PROJECT_ID: PROJECT },
-  }, local);
-  return { code, out, err };
+    ...(signal ? { signal } : {}),
+  }, local).then((code) => ({ code, out, err }));
+  return { done, out: () => out };
 }
 
 /** Runs a command that must succeed; returns stdout parsed as JSON (the command must use `-f json`). */
@@ -36,13 +49,19 @@ async function json(argv: string[]): Promise<any> {
 }
 
 before(async () => {
-  api = await makeTestApi();
-  api.app.addHook('onRequest', async (request) => {
+  api = await makeTestApi({ events: { hub } });
+  hub.attach(api.store);
+  api.app.addHook('onRequest', async (request, reply) => {
     seen.push(request.headers);
+    requests.push(`${request.method} ${request.url}`);
+    if (hideEvents && request.url.startsWith('/v2/lbaas/events')) return reply.code(404).send({ faultcode: 'Client', faultstring: 'Not Found', debuginfo: null });
   });
   url = await api.app.listen({ host: '127.0.0.1', port: 0 });
 });
-after(() => api.close());
+after(async () => {
+  hub.detach();
+  await api.close();
+});
 
 describe('load balancers and their children', () => {
   let lbId = '';
@@ -257,6 +276,58 @@ describe('networks, subnets and ports', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /\(HTTP 400\)/);
     assert.doesNotMatch(r.err, /NeutronError/);
+  });
+});
+
+describe('following changes as they happen', () => {
+  let lbId = '';
+
+  test('--wait follows the event stream instead of polling', async () => {
+    const from = requests.length;
+    const r = await fulcrum(['loadbalancer', 'create', '--name', 'streamed', '--vip-subnet-id', 'lbaas-subnet', '--wait', '-f', 'json']);
+    assert.equal(r.code, 0, r.err);
+    lbId = JSON.parse(r.out).id;
+    assert.equal(JSON.parse(r.out).provisioning_status, 'ACTIVE');
+    assert.match(r.err, /provisioning_status PENDING_CREATE → ACTIVE/);
+    const mine = requests.slice(from);
+    assert.ok(mine.includes(`GET /v2/lbaas/events?loadbalancer_id=${lbId}`), mine.join('\n'));
+    // One read once subscribed (what changed before it), one for the final object: no polling.
+    assert.ok(mine.filter((x) => x === `GET /v2/lbaas/loadbalancers/${lbId}`).length <= 2, mine.join('\n'));
+  });
+
+  test('a server without an event stream (404) is polled, as before', async () => {
+    hideEvents = true;
+    try {
+      const from = requests.length;
+      const r = await fulcrum(['listener', 'create', '--protocol', 'TCP', '--protocol-port', '22', '--name', 'polled', 'streamed', '--wait']);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /listener polled: provisioning_status PENDING_CREATE → ACTIVE/);
+      const mine = requests.slice(from);
+      assert.ok(mine.some((x) => x.startsWith('GET /v2/lbaas/events')), 'it asked for the stream first');
+      assert.ok(mine.some((x) => /^GET \/v2\/lbaas\/listeners\/[0-9a-f-]{36}$/.test(x)), 'then read the listener');
+    } finally {
+      hideEvents = false;
+    }
+  });
+
+  test('fulcrum watch LB prints each change as it happens until stopped, and leaves no subscription', async () => {
+    const stop = new AbortController();
+    const text = started(['watch', 'streamed'], [], stop.signal);
+    const json = started(['watch', '-f', 'json'], [], stop.signal);
+    await until('both watchers subscribed', async () => (hub.subscriberCount === 2 ? true : undefined), 5000);
+    assert.equal((await fulcrum(['listener', 'create', '--protocol', 'TCP', '--protocol-port', '23', '--name', 'watched', 'streamed'])).code, 0);
+    const listenerActive = /\] listener watched \([0-9a-f-]{36}\): provisioning_status PENDING_CREATE → ACTIVE\n/;
+    await until('the load balancer ACTIVE again', async () => (/load balancer streamed \([^)]+\): provisioning_status PENDING_UPDATE → ACTIVE\n/.test(text.out()) ? true : undefined), 5000);
+    stop.abort();
+    const [t, j] = await Promise.all([text.done, json.done]);
+    assert.equal(t.code, 0, t.err);
+    assert.equal(j.code, 0, j.err);
+    assert.match(t.out, /^\[\d\d:\d\d:\d\d\.\d{3}\] load balancer streamed \([0-9a-f-]{36}\): provisioning_status ACTIVE → PENDING_UPDATE$/m);
+    assert.match(t.out, /listener watched \([0-9a-f-]{36}\): created, provisioning_status PENDING_CREATE, operating_status OFFLINE\n/);
+    assert.match(t.out, listenerActive);
+    const events = j.out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(events.some((e) => e.event === 'status' && e.data.kind === 'listener' && e.data.name === 'watched' && e.data.provisioning_status === 'ACTIVE' && e.data.loadbalancer_id === lbId));
+    await until('no subscription left', async () => (hub.subscriberCount === 0 ? true : undefined), 5000);
   });
 });
 

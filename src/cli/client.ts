@@ -1,5 +1,6 @@
 /** @module cli/client — the CLI's only way to the API: JSON over HTTP with Node's `fetch`, and name → ID lookups. */
 import { CliError } from './errors.js';
+import { readSse, type SseMessage } from './event-stream.js';
 
 /** One object as the API returns it (wire names). */
 export type ApiObject = Record<string, unknown> & { id: string };
@@ -85,23 +86,52 @@ export class ApiClient {
 
   /** Sends one request; returns the parsed body (null when empty); throws {@link ApiError} unless 2xx. */
   async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
-    const e = this.#endpoint;
-    const ep = await (this.#resolved ??= typeof e === 'function' ? e() : Promise.resolve(e));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (ep.projectId) headers['x-project-id'] = ep.projectId;
-    if (ep.token) headers['x-auth-token'] = ep.token;
+    const res = await this.#fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await res.text();
+    return text === '' ? null : JSON.parse(text);
+  }
+
+  /**
+   * Opens the event stream (`GET /v2/lbaas/events`, optionally of one load balancer, resumed after
+   * `lastEventId`). Resolves once the server has answered, and so has subscribed: every change
+   * committed from then on comes through. Ends when `signal` aborts or the server closes.
+   * @throws ApiError unless 2xx (404 from a server that has no event stream).
+   */
+  async events(opts: { loadBalancerId?: string; lastEventId?: string; signal?: AbortSignal } = {}): Promise<AsyncGenerator<SseMessage>> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
+    const query = opts.loadBalancerId === undefined ? '' : `?loadbalancer_id=${encodeURIComponent(opts.loadBalancerId)}`;
+    const res = await this.#fetch(`/v2/lbaas/events${query}`, { method: 'GET', headers, ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (!res.body) throw new CliError('The API answered the event stream without a body');
+    const body = res.body;
+    return (async function* () {
+      try {
+        yield* readSse(body);
+      } catch (err) {
+        // An abort is how a watcher stops; anything else is a broken stream the caller hears of.
+        if ((err as Error).name !== 'AbortError' && !opts.signal?.aborted) throw err;
+      }
+    })();
+  }
+
+  /** One HTTP exchange with the endpoint's auth headers; throws {@link ApiError} unless 2xx. */
+  async #fetch(path: string, init: RequestInit & { headers: Record<string, string> }): Promise<Response> {
+    const e = this.#endpoint;
+    const ep = await (this.#resolved ??= typeof e === 'function' ? e() : Promise.resolve(e));
+    if (ep.projectId) init.headers['x-project-id'] = ep.projectId;
+    if (ep.token) init.headers['x-auth-token'] = ep.token;
     const url = `${ep.url.replace(/\/+$/, '')}${path}`;
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      res = await fetch(url, init);
     } catch (err) {
       const reason = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(`Unable to reach the Fulcrum API at ${ep.url}: ${reason?.code ?? reason?.message ?? (err as Error).message}`, { cause: err });
     }
-    const text = await res.text();
-    if (!res.ok) throw new ApiError(res.status, messageOf(res.status, text), res.headers.get('x-openstack-request-id'));
-    return text === '' ? null : JSON.parse(text);
+    if (!res.ok) throw new ApiError(res.status, messageOf(res.status, await res.text()), res.headers.get('x-openstack-request-id'));
+    return res;
   }
 
   /** Lists a resource with query filters (`{name: 'lb1'}`); a list value repeats the key. */

@@ -15,6 +15,7 @@ import { registerNetwork } from './commands/network.js';
 import { registerPool } from './commands/pool.js';
 import { registerPort } from './commands/port.js';
 import { registerSubnet } from './commands/subnet.js';
+import { registerWatch } from './commands/watch.js';
 import { CliError, UsageError } from './errors.js';
 import { credentialsFrom, DEFAULT_URL, openSession, type Session, type SessionInputs } from './session.js';
 import type { Writer } from './output.js';
@@ -27,6 +28,8 @@ export interface CliIo {
   stderr?: Writer;
   /** Read for FULCRUM_URL, FULCRUM_PROJECT_ID and the OS_* variables an openrc file sets. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Ends `fulcrum watch` (exit 0) when it aborts; without it, Ctrl-C (SIGINT) does. */
+  signal?: AbortSignal;
 }
 
 /** A command the `fulcrum` executable runs itself before calling the client (`up`); listed in `--help` only. */
@@ -39,7 +42,7 @@ export interface LocalCommand {
   summary: string;
 }
 
-/** `--wait` polls this often. */
+/** `--wait` polls this often when the server has no event stream. */
 const WAIT_INTERVAL_MS = 200;
 
 interface GlobalOpts {
@@ -77,7 +80,7 @@ const widthOf = (w: Writer): number => {
 };
 
 /** Builds the command tree; nothing in it outlives one `runCli` call. */
-function buildProgram(io: Required<CliIo>, local: readonly LocalCommand[], startedAt: number): Command {
+function buildProgram(io: Required<Omit<CliIo, 'signal'>> & Pick<CliIo, 'signal'>, local: readonly LocalCommand[], startedAt: number): Command {
   const program = new Command('fulcrum');
   const shownLocal = local.map((c) => {
     const cmd = new Command(c.name).description(c.summary);
@@ -134,6 +137,7 @@ function buildProgram(io: Required<CliIo>, local: readonly LocalCommand[], start
     registerLoadBalancer, registerListener, registerPool, registerMember, registerHealthMonitor,
     registerNetwork, registerSubnet, registerPort, registerIdentity,
   ]) register(program, ctx);
+  registerWatch(program, ctx, io.signal);
   return program;
 }
 
@@ -142,7 +146,10 @@ function buildProgram(io: Required<CliIo>, local: readonly LocalCommand[], start
  * 1 when the API or a lookup fails (its message on stderr), 2 for usage errors.
  */
 export async function runCli(argv: readonly string[], io: CliIo = {}, local: readonly LocalCommand[] = []): Promise<number> {
-  const full: Required<CliIo> = { stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, env: io.env ?? process.env };
+  const full = {
+    stdout: io.stdout ?? process.stdout, stderr: io.stderr ?? process.stderr, env: io.env ?? process.env,
+    ...(io.signal ? { signal: io.signal } : {}),
+  };
   const program = buildProgram(full, local, Date.now());
   if (argv.length === 0) {
     program.outputHelp();

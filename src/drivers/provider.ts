@@ -42,6 +42,32 @@ export interface Observation {
    * epoch means the counters started again from zero), or null when nothing is running.
    */
   counters: { epoch: string; byListener: Map<string, Stats> } | null;
+  /** Per-object counters for metrics, when the provider has them. */
+  objects?: readonly ObjectCounters[];
+}
+
+/** HTTP responses by status class. */
+export type ResponseClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other';
+
+/**
+ * One listener's, pool's or member's raw counters in the running data-plane process (they start
+ * from zero when the process is replaced: Prometheus counters reset), for metrics.
+ */
+export interface ObjectCounters {
+  kind: 'listener' | 'pool' | 'member';
+  id: string;
+  /** The pool of a member, else null. */
+  poolId: string | null;
+  currentSessions: number;
+  totalSessions: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** HTTP responses by status class (all 0 for TCP). */
+  responses: Readonly<Record<ResponseClass, number>>;
+  /** Members: true when the data plane sends it traffic (health check passing or no check). */
+  up?: boolean;
+  /** Members: the last health check's result as the data plane names it (`L7OK`, `L4CON`…), '' without checks. */
+  checkStatus?: string;
 }
 
 /** A data plane for load balancers. */

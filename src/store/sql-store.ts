@@ -5,10 +5,11 @@
 import { FulcrumError } from '../domain/errors.js';
 import { nowTimestamp } from '../domain/time.js';
 import { VIP_PORT_OWNER, type LoadBalancer, type LoadBalancerGraph, type Port, type Stats, type Subnet } from '../domain/model.js';
-import type { ProvisioningStatus } from '../domain/status.js';
+import type { OctaviaKind } from '../domain/model.js';
+import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import { migrate } from './migrate.js';
 import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
-import type { ApplyOutcome, ListQuery, OperatingUpdate, Reader, Store, Tx } from './store.js';
+import type { ApplyOutcome, CommittedEvent, ListQuery, OperatingUpdate, Reader, StatusChange, Store, Tx } from './store.js';
 import { TABLES, type ColumnKind, type StoredByKind, type StoredKind } from './tables.js';
 
 /** Child tables of a load balancer, in the order rows must be removed (foreign keys point up this list). */
@@ -169,8 +170,75 @@ class SqlReader implements Reader {
   }
 }
 
+/** The kinds whose statuses are watched. */
+const STATUS_KINDS: ReadonlySet<string> = new Set<OctaviaKind>(['loadbalancer', 'listener', 'pool', 'member', 'healthmonitor']);
+
+/** What a watcher needs of one object, read inside the transaction. */
+type StatusRow = Omit<StatusChange, 'type' | 'previous'>;
+
+/** Reads the status rows of some objects of one kind (absent ones are left out). */
+async function readStatusRows(conn: SqlConn, kind: OctaviaKind, ids: readonly string[]): Promise<Map<string, StatusRow>> {
+  const out = new Map<string, StatusRow>();
+  const c = spec(kind);
+  const lb = kind === 'loadbalancer' ? 'id' : 'load_balancer_id';
+  const pool = kind === 'member' || kind === 'healthmonitor' ? 'pool_id' : 'NULL';
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await conn.all(
+      `SELECT id, ${lb} AS lb, ${pool} AS pool, project_id, name, provisioning_status, operating_status FROM ${c.table}
+       WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    );
+    for (const r of rows) {
+      out.set(String(r.id), {
+        kind, id: String(r.id), loadBalancerId: String(r.lb), poolId: r.pool === null || r.pool === undefined ? null : String(r.pool),
+        projectId: String(r.project_id ?? ''), name: String(r.name ?? ''),
+        provisioningStatus: String(r.provisioning_status) as ProvisioningStatus, operatingStatus: String(r.operating_status) as OperatingStatus,
+      });
+    }
+  }
+  return out;
+}
+
 class SqlTx extends SqlReader implements Tx {
   readonly changed = new Set<string>();
+  /**
+   * Objects whose statuses this transaction may change, by `kind:id`, with their row as it was
+   * before (null: created here). Filled before each write, compared at the end ({@link statusChanges}).
+   */
+  readonly #touched = new Map<string, StatusRow | null>();
+
+  /** Remembers the current rows of objects about to be written (once per object per transaction). */
+  async touch(kind: StoredKind, ids: readonly string[]): Promise<void> {
+    if (!STATUS_KINDS.has(kind)) return;
+    const fresh = [...new Set(ids)].filter((id) => !this.#touched.has(`${kind}:${id}`));
+    if (fresh.length === 0) return;
+    const rows = await readStatusRows(this.conn, kind as OctaviaKind, fresh);
+    for (const id of fresh) this.#touched.set(`${kind}:${id}`, rows.get(id) ?? null);
+  }
+
+  /** The status changes of this transaction: touched objects whose statuses differ now, appeared or vanished. */
+  async statusChanges(): Promise<StatusChange[]> {
+    if (this.#touched.size === 0) return [];
+    const byKind = new Map<OctaviaKind, string[]>();
+    for (const key of this.#touched.keys()) {
+      const [kind, id] = key.split(':') as [OctaviaKind, string];
+      byKind.set(kind, [...(byKind.get(kind) ?? []), id]);
+    }
+    const now = new Map<string, StatusRow>();
+    for (const [kind, ids] of byKind) for (const [id, row] of await readStatusRows(this.conn, kind, ids)) now.set(`${kind}:${id}`, row);
+    const out: StatusChange[] = [];
+    for (const [key, before] of this.#touched) {
+      const after = now.get(key);
+      const previous = before ? { provisioningStatus: before.provisioningStatus, operatingStatus: before.operatingStatus } : null;
+      if (after === undefined) {
+        if (before) out.push({ type: 'status', ...before, provisioningStatus: 'DELETED', previous });
+      } else if (!before || before.provisioningStatus !== after.provisioningStatus || before.operatingStatus !== after.operatingStatus) {
+        out.push({ type: 'status', ...after, previous });
+      }
+    }
+    return out;
+  }
 
   constructor(conn: SqlConn, private readonly dialect: SqlDialect) {
     super(conn);
@@ -185,6 +253,8 @@ class SqlTx extends SqlReader implements Tx {
   async insert<K extends StoredKind>(kind: K, obj: StoredByKind[K]): Promise<void> {
     const c = spec(kind);
     const record = obj as unknown as Record<string, unknown>;
+    const key = `${kind}:${String(record.id)}`;
+    if (STATUS_KINDS.has(kind) && !this.#touched.has(key)) this.#touched.set(key, null);
     const present = c.fields.filter(([f]) => record[f] !== undefined);
     await this.conn.run(
       `INSERT INTO ${c.table} (${present.map(([, col]) => col).join(', ')}) VALUES (${present.map(() => '?').join(', ')})`,
@@ -197,6 +267,7 @@ class SqlTx extends SqlReader implements Tx {
   async update<K extends StoredKind>(kind: K, id: string, patch: Partial<StoredByKind[K]>): Promise<void> {
     const c = spec(kind);
     const record = { ...(patch as Record<string, unknown>) };
+    if (record.provisioningStatus !== undefined || record.operatingStatus !== undefined) await this.touch(kind, [id]);
     if (c.byField.has('updatedAt') && record.updatedAt === undefined) record.updatedAt = nowTimestamp();
     const present = c.fields.filter(([f]) => f !== 'id' && record[f] !== undefined);
     if (present.length === 0) return;
@@ -208,6 +279,7 @@ class SqlTx extends SqlReader implements Tx {
   }
 
   async remove(kind: StoredKind, id: string): Promise<void> {
+    await this.touch(kind, [id]);
     await this.conn.run('DELETE FROM tags WHERE resource_id = ?', [id]);
     await this.conn.run(`DELETE FROM ${spec(kind).table} WHERE id = ?`, [id]);
   }
@@ -223,6 +295,8 @@ class SqlTx extends SqlReader implements Tx {
     objects: readonly { kind: StoredKind; id: string; status: ProvisioningStatus }[],
   ): Promise<number> {
     const ts = nowTimestamp();
+    await this.touch('loadbalancer', [lbId]);
+    for (const kind of new Set(objects.map((o) => o.kind))) await this.touch(kind, objects.filter((o) => o.kind === kind).map((o) => o.id));
     const rows = await this.conn.all(
       `UPDATE load_balancers SET generation = generation + 1, provisioning_status = ?, updated_at = ?,
        pending_generation = generation + 1 WHERE id = ? RETURNING generation`,
@@ -253,8 +327,69 @@ class SqlTx extends SqlReader implements Tx {
 
 /** The Store over one SQL dialect. */
 export class SqlStore extends SqlReader implements Store {
+  readonly #watchers = new Set<(events: readonly CommittedEvent[]) => void>();
+
   private constructor(private readonly db: SqlDialect) {
     super(db);
+  }
+
+  watch(fn: (events: readonly CommittedEvent[]) => void): () => void {
+    this.#watchers.add(fn);
+    return () => {
+      this.#watchers.delete(fn);
+    };
+  }
+
+  /** The next commit's place in the publication order (taken as a transaction's last step). */
+  #nextSeq = 0;
+  /** The next place to publish, and what later commits handed over before it came. */
+  #publishSeq = 0;
+  readonly #waiting = new Map<number, readonly CommittedEvent[]>();
+
+  /**
+   * Tells the watchers what commit `seq` changed, once every earlier commit has been told: a
+   * transaction's promise may settle a tick after a later one's, but watchers hear commit order.
+   * Called only once the commit returned (with nothing when it failed).
+   */
+  #published(seq: number, events: readonly CommittedEvent[]): void {
+    this.#waiting.set(seq, events);
+    for (let next = this.#waiting.get(this.#publishSeq); next !== undefined; next = this.#waiting.get(this.#publishSeq)) {
+      this.#waiting.delete(this.#publishSeq++);
+      if (next.length > 0) for (const fn of this.#watchers) fn(next);
+    }
+  }
+
+  /** Runs `fn` as a transaction that publishes what it returns as events after its commit. */
+  async #commit<T>(fn: (conn: SqlConn) => Promise<{ result: T; events: readonly CommittedEvent[] }>): Promise<T> {
+    let seq: number | undefined;
+    let out: { result: T; events: readonly CommittedEvent[] };
+    try {
+      out = await this.db.transaction(async (conn) => {
+        const r = await fn(conn);
+        seq = this.#nextSeq++;
+        return r;
+      });
+    } catch (err) {
+      if (seq !== undefined) this.#published(seq, []);
+      throw err;
+    }
+    this.#published(seq!, out.events);
+    return out.result;
+  }
+
+  /**
+   * Runs `fn` in a transaction whose status changes are published after it commits: the one
+   * place every status write goes through, so watchers hear of each change once, and only of
+   * committed ones.
+   */
+  #write<T>(fn: (tx: SqlTx, conn: SqlConn) => Promise<T>): Promise<T> {
+    return this.#commit(async (conn) => {
+      const tx = new SqlTx(conn, this.db);
+      const result = await fn(tx, conn);
+      const events = this.#watchers.size > 0 ? await tx.statusChanges() : [];
+      if (tx.changed.size > 0) await this.db.notify(conn, [...tx.changed]);
+      return { result, events };
+    });
   }
 
   /** Opens the store and brings its schema up to date. */
@@ -273,12 +408,7 @@ export class SqlStore extends SqlReader implements Store {
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (conn) => {
-      const tx = new SqlTx(conn, this.db);
-      const result = await fn(tx);
-      if (tx.changed.size > 0) await this.db.notify(conn, [...tx.changed]);
-      return result;
-    });
+    return this.#write((tx) => fn(tx));
   }
 
   async loadGraph(lbId: string): Promise<LoadBalancerGraph | undefined> {
@@ -320,8 +450,7 @@ export class SqlStore extends SqlReader implements Store {
   async recordApplied(lbId: string, outcome: ApplyOutcome): Promise<void> {
     const g = outcome.generation;
     const ts = nowTimestamp();
-    await this.db.transaction(async (conn) => {
-      const tx = new SqlTx(conn, this.db);
+    await this.#write(async (tx, conn) => {
       const lb = await tx.lockLoadBalancer(lbId);
       if (!lb) return;
       const lbRow = (await conn.all('SELECT pending_generation FROM load_balancers WHERE id = ?', [lbId]))[0];
@@ -349,6 +478,12 @@ export class SqlStore extends SqlReader implements Store {
           }
         }
         childrenPending += gone.length;
+        const done = await conn.all(
+          `SELECT id FROM ${table} WHERE load_balancer_id = ?
+           AND provisioning_status IN ('PENDING_CREATE', 'PENDING_UPDATE') AND pending_generation <= ?`,
+          [lbId, g],
+        );
+        await tx.touch(kind, done.map((r) => String(r.id)));
         childrenPending += await conn.run(
           `UPDATE ${table} SET provisioning_status = ?, updated_at = ? WHERE load_balancer_id = ?
            AND provisioning_status IN ('PENDING_CREATE', 'PENDING_UPDATE') AND pending_generation <= ?`,
@@ -356,6 +491,8 @@ export class SqlStore extends SqlReader implements Store {
         );
       }
       if (outcome.ok) await this.#pruneMemberPorts(tx, conn, lb);
+      // Touched after the children: watchers hear a load balancer's own change after its children's.
+      await tx.touch('loadbalancer', [lbId]);
       let lbStatus: ProvisioningStatus = lb.provisioningStatus;
       if (lb.provisioningStatus.startsWith('PENDING_') && lbPendingGen <= g) {
         // As Octavia: a failed child change leaves the load balancer ACTIVE and the child in ERROR.
@@ -366,7 +503,7 @@ export class SqlStore extends SqlReader implements Store {
          applied_generation = CASE WHEN applied_generation > ? THEN applied_generation ELSE ? END WHERE id = ?`,
         [lbStatus, lbStatus === lb.provisioningStatus ? lb.updatedAt : ts, g, outcome.ok ? g : lb.appliedGeneration, lbId],
       );
-      if (outcome.operating) await this.#writeOperating(conn, lbId, outcome.operating);
+      if (outcome.operating) await this.#writeOperating(tx, conn, lbId, outcome.operating);
     });
   }
 
@@ -409,10 +546,16 @@ export class SqlStore extends SqlReader implements Store {
   }
 
   async recordOperating(lbId: string, statuses: readonly OperatingUpdate[]): Promise<void> {
-    await this.db.transaction((conn) => this.#writeOperating(conn, lbId, statuses));
+    await this.#write(async (tx, conn) => {
+      // The load balancer's lock, as every other status writer takes first: status writes of one
+      // load balancer are serialised, so the statuses read before a write are those it replaces.
+      await tx.lockLoadBalancer(lbId);
+      await this.#writeOperating(tx, conn, lbId, statuses);
+    });
   }
 
-  async #writeOperating(conn: SqlConn, lbId: string, statuses: readonly OperatingUpdate[]): Promise<void> {
+  async #writeOperating(tx: SqlTx, conn: SqlConn, lbId: string, statuses: readonly OperatingUpdate[]): Promise<void> {
+    for (const kind of new Set(statuses.map((s) => s.kind))) await tx.touch(kind, statuses.filter((s) => s.kind === kind).map((s) => s.id));
     for (const s of statuses) {
       const where = s.kind === 'loadbalancer' ? 'id = ?' : 'id = ? AND load_balancer_id = ?';
       const params = s.kind === 'loadbalancer' ? [s.status, s.id] : [s.status, s.id, lbId];
@@ -436,7 +579,7 @@ export class SqlStore extends SqlReader implements Store {
     const grow = (c: string): string => `${c} = listener_stats.${c} + CASE
       WHEN listener_stats.epoch <> excluded.epoch THEN excluded.raw_${c}
       WHEN excluded.raw_${c} > listener_stats.raw_${c} THEN excluded.raw_${c} - listener_stats.raw_${c} ELSE 0 END`;
-    await this.db.transaction(async (conn) => {
+    await this.#commit(async (conn) => {
       for (const [listenerId, s] of byListener) {
         await conn.run(
           `INSERT INTO listener_stats (listener_id, load_balancer_id, bytes_in, bytes_out, active_connections,
@@ -450,7 +593,31 @@ export class SqlStore extends SqlReader implements Store {
             epoch, s.bytesIn, s.bytesOut, s.totalConnections, s.requestErrors],
         );
       }
+      const recorded = this.#watchers.size > 0 ? await this.#countersOf(conn, lbId) : undefined;
+      return { result: undefined, events: recorded ? [recorded] : [] };
     });
+  }
+
+  /** A load balancer's counters as they stand (inside the transaction that just recorded a sample). */
+  async #countersOf(conn: SqlConn, lbId: string): Promise<CommittedEvent | undefined> {
+    const lb = (await conn.all('SELECT project_id FROM load_balancers WHERE id = ?', [lbId]))[0];
+    if (!lb) return undefined;
+    const rows = await conn.all(
+      `SELECT listener_id, bytes_in, bytes_out, active_connections, total_connections, request_errors
+       FROM listener_stats WHERE load_balancer_id = ? ORDER BY listener_id`,
+      [lbId],
+    );
+    const byListener = new Map<string, Stats>();
+    const total: Stats = { bytesIn: 0, bytesOut: 0, activeConnections: 0, totalConnections: 0, requestErrors: 0 };
+    for (const r of rows) {
+      const one: Stats = {
+        bytesIn: Number(r.bytes_in), bytesOut: Number(r.bytes_out), activeConnections: Number(r.active_connections),
+        totalConnections: Number(r.total_connections), requestErrors: Number(r.request_errors),
+      };
+      byListener.set(String(r.listener_id), one);
+      for (const k of Object.keys(total) as (keyof Stats)[]) total[k] += one[k];
+    }
+    return { type: 'stats', loadBalancerId: lbId, projectId: String(lb.project_id), total, byListener };
   }
 
   async stats(scope: 'listener' | 'loadbalancer', id: string): Promise<Stats> {

@@ -10,7 +10,7 @@ import {
   type SubnetId,
 } from '../domain/ids.js';
 import { isUniqueViolation } from './sql.js';
-import type { Store } from './store.js';
+import type { CommittedEvent, Store } from './store.js';
 
 /** Opens a fresh empty store; `close` releases it. */
 export type StoreFactory = () => Promise<{ store: Store; reopen: () => Promise<Store>; close: () => Promise<void> }>;
@@ -306,6 +306,62 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     } finally {
       await unsubscribe();
     }
+  });
+
+  withStore('watchers hear each committed status change once, with the statuses before, in commit order', async (store) => {
+    const heard: CommittedEvent[] = [];
+    const stop = store.watch((events) => heard.push(...events));
+    const brief = (): string[] => heard.splice(0).map((e) => e.type === 'stats'
+      ? `stats ${e.loadBalancerId === lb.id ? 'lb' : '?'} ${e.total.bytesIn}`
+      : `${e.kind} ${e.previous ? `${e.previous.provisioningStatus}/${e.previous.operatingStatus}` : 'new'} → ${e.provisioningStatus}/${e.operatingStatus}`);
+    const lb = loadBalancer();
+    const p = pool(lb.id);
+    const g1 = await store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      await tx.insert('pool', p);
+      return tx.beginChange(lb.id, 'PENDING_CREATE', [{ kind: 'pool', id: p.id, status: 'PENDING_CREATE' }]);
+    });
+    assert.deepEqual(brief(), ['loadbalancer new → PENDING_CREATE/OFFLINE', 'pool new → PENDING_CREATE/OFFLINE']);
+    await store.transaction(async (tx) => {
+      await tx.beginChange(lb.id, 'PENDING_UPDATE', []);
+      throw new Error('rollback');
+    }).catch(() => undefined);
+    assert.deepEqual(brief(), [], 'nothing of a rolled-back transaction');
+    await store.recordApplied(lb.id, { generation: g1, ok: true, operating: [{ kind: 'pool', id: p.id, status: 'ONLINE' }, { kind: 'loadbalancer', id: lb.id, status: 'ONLINE' }] });
+    assert.deepEqual(brief(), ['pool PENDING_CREATE/OFFLINE → ACTIVE/ONLINE', 'loadbalancer PENDING_CREATE/OFFLINE → ACTIVE/ONLINE'], 'children first: the load balancer ACTIVE means all of it is');
+    await store.recordOperating(lb.id, [{ kind: 'pool', id: p.id, status: 'ONLINE' }]);
+    assert.deepEqual(brief(), [], 'an unchanged status is no change');
+    await store.recordOperating(lb.id, [{ kind: 'pool', id: p.id, status: 'DEGRADED' }]);
+    const [change] = heard;
+    assert.ok(change?.type === 'status');
+    assert.deepEqual({ ...change, previous: null }, {
+      type: 'status', kind: 'pool', id: p.id, loadBalancerId: lb.id, poolId: null, projectId: PROJECT, name: 'pool',
+      provisioningStatus: 'ACTIVE', operatingStatus: 'DEGRADED', previous: null,
+    });
+    assert.deepEqual(brief(), ['pool ACTIVE/ONLINE → ACTIVE/DEGRADED']);
+    await store.recordCounters(lb.id, 'w1', new Map([['l1', { bytesIn: 7, bytesOut: 1, activeConnections: 0, totalConnections: 1, requestErrors: 0 }]]));
+    assert.deepEqual(brief(), ['stats lb 7']);
+    // Concurrent writes (committed in any order): each heard once, in commit order, so each one's
+    // previous status is the one heard before it, and the last is what the store holds.
+    await Promise.all((['ONLINE', 'ERROR', 'OFFLINE'] as const).map((st) => store.recordOperating(lb.id, [{ kind: 'pool', id: p.id, status: st }])));
+    const chain = heard.splice(0).map((e) => (e.type === 'status' ? `${e.previous?.operatingStatus}→${e.operatingStatus}` : 'stats'));
+    assert.equal(chain.length, 3, chain.join(' '));
+    chain.reduce((prev, link) => {
+      assert.equal(link.split('→')[0], prev, chain.join(' '));
+      return link.split('→')[1]!;
+    }, 'DEGRADED');
+    assert.equal(chain[2]!.split('→')[1], (await store.get('pool', p.id))?.operatingStatus);
+    await store.recordOperating(lb.id, [{ kind: 'pool', id: p.id, status: 'ONLINE' }]);
+    heard.length = 0;
+    const g2 = await store.transaction((tx) => tx.beginChange(lb.id, 'PENDING_DELETE', [{ kind: 'pool', id: p.id, status: 'PENDING_DELETE' }]));
+    assert.deepEqual(brief(), ['loadbalancer ACTIVE/ONLINE → PENDING_DELETE/ONLINE', 'pool ACTIVE/ONLINE → PENDING_DELETE/ONLINE']);
+    stop();
+    await store.recordOperating(lb.id, [{ kind: 'pool', id: p.id, status: 'OFFLINE' }]);
+    assert.deepEqual(brief(), [], 'a stopped watcher hears nothing');
+    const again = store.watch((events) => heard.push(...events));
+    await store.recordApplied(lb.id, { generation: g2, ok: true });
+    assert.deepEqual(brief(), ['pool PENDING_DELETE/OFFLINE → DELETED/OFFLINE', 'loadbalancer PENDING_DELETE/ONLINE → DELETED/ONLINE']);
+    again();
   });
 
   withStore('counters grow by deltas within a process, by whole samples across processes, and survive reopening', async (store, reopen) => {

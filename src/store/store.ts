@@ -2,7 +2,7 @@
  * @module store/store — the Store and Tx interfaces: intent-named operations over the
  * desired state, statuses and counters. One SQL implementation (sql-store.ts) over two dialects.
  */
-import type { LoadBalancerGraph, LoadBalancer, Stats } from '../domain/model.js';
+import type { LoadBalancerGraph, LoadBalancer, OctaviaKind, Stats } from '../domain/model.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import type { StoredByKind, StoredKind } from './tables.js';
 
@@ -90,6 +90,44 @@ export interface OperatingUpdate {
   status: OperatingStatus;
 }
 
+/** One object's statuses as a commit left them. */
+export interface StatusSnapshot {
+  provisioningStatus: ProvisioningStatus;
+  operatingStatus: OperatingStatus;
+}
+
+/**
+ * A committed change of one object's provisioning or operating status, its creation or its
+ * removal (`provisioningStatus: 'DELETED'`, with the statuses it had before as `previous`).
+ */
+export interface StatusChange extends StatusSnapshot {
+  type: 'status';
+  kind: OctaviaKind;
+  id: string;
+  /** The load balancer the object belongs to (its own id for a load balancer). */
+  loadBalancerId: string;
+  /** The pool of a member or health monitor, else null. */
+  poolId: string | null;
+  projectId: string;
+  /** Tenant free text, passed through as it is. */
+  name: string;
+  /** The statuses before the commit; null when the commit created the object. */
+  previous: StatusSnapshot | null;
+}
+
+/** A load balancer's counters right after a sample was recorded (totals, as `stats()` reads them). */
+export interface CountersRecorded {
+  type: 'stats';
+  loadBalancerId: string;
+  projectId: string;
+  /** Summed over the listeners. */
+  total: Stats;
+  byListener: ReadonlyMap<string, Stats>;
+}
+
+/** What one commit changed that watchers hear of. */
+export type CommittedEvent = StatusChange | CountersRecorded;
+
 /** The store of desired state, statuses and counters. */
 export interface Store extends Reader {
   /** Runs `fn` in one transaction; changes it began are announced after commit. */
@@ -117,6 +155,13 @@ export interface Store extends Reader {
   recordCounters(lbId: string, epoch: string, byListener: ReadonlyMap<string, Stats>): Promise<void>;
   /** Stats of one listener, or of a whole load balancer (summed over its listeners). */
   stats(scope: 'listener' | 'loadbalancer', id: string): Promise<Stats>;
+  /**
+   * Calls `fn` after each commit of this store object that changed statuses (every write path:
+   * transactions, recordApplied, recordOperating) or recorded counters, with what it changed, in
+   * commit order. Never for a rolled-back transaction. `fn` runs synchronously after the commit
+   * and must not throw. Returns the function that stops the calls.
+   */
+  watch(fn: (events: readonly CommittedEvent[]) => void): () => void;
   /** Calls `fn` with each load balancer id changed by a commit ('*' means "resync everything"). */
   subscribe(fn: (lbId: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -11,6 +11,8 @@ import type { Provider } from '../../src/drivers/provider.js';
 import { buildServer } from '../../src/api/server.js';
 import { tokenAuthenticator, type Authenticator } from '../../src/api/auth.js';
 import type { ApiDeps } from '../../src/api/deps.js';
+import type { EventStreamOptions } from '../../src/api/octavia/events.js';
+import type { MetricsRegistry } from '../../src/domain/metrics.js';
 import { bootstrapIdentity } from '../../src/identity/bootstrap.js';
 import { PASSWORDS, TEST_KDF } from '../../src/identity/fixtures.js';
 import { Identity } from '../../src/identity/identity.js';
@@ -36,6 +38,8 @@ export interface TestApi {
 export interface TestApiOptions {
   /** Providers besides noop (the first one becomes the default). */
   providers?: (dir: string) => Provider[];
+  /** One registry for the API and the agent (as main.ts makes). */
+  metrics?: MetricsRegistry;
   /** Agent logger (silent by default; FULCRUM_TEST_LOG=1 prints). */
   log?: AgentLogger;
   /** Authentication instead of noauth (policy tests). */
@@ -47,6 +51,8 @@ export interface TestApiOptions {
   identity?: boolean;
   /** The identity service's clock (ms), to expire tokens in tests. */
   identityNow?: () => number;
+  /** The event stream's hub and settings (default: the server's own hub). */
+  events?: EventStreamOptions;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -63,7 +69,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const noop = new NoopProvider();
   const providers = [...(opts.providers?.(dir) ?? []), noop];
   const log = opts.log ?? (process.env.FULCRUM_TEST_LOG ? printing : silent);
-  const agent = new Agent({ store, providers: new Map(providers.map((p) => [p.name, p])), log });
+  const agent = new Agent({ store, providers: new Map(providers.map((p) => [p.name, p])), log, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   await agent.start();
   let identity: Identity | undefined;
   let auth: Pick<ApiDeps, 'auth' | 'authenticate' | 'identity' | 'identityUri'> = { auth: 'noauth', ...(opts.authenticate ? { authenticate: opts.authenticate } : {}) };
@@ -74,7 +80,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
     auth = { auth: 'embedded', identity: { identity: id }, identityUri: 'http://127.0.0.1/v3', authenticate: tokenAuthenticator((t) => id.validateToken(t)) };
   }
   const app = await buildServer({
-    store, isReady: () => true, ...auth,
+    store, isReady: () => true, ...auth, ...(opts.events ? { events: opts.events } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}),
     providers: { enabled: providers.map((p) => ({ name: p.name, description: p.description })), defaultProvider: providers[0]!.name },
   });
   const networkId = newId<'Network'>() as NetworkId;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { MetricsRegistry } from '../../src/domain/metrics.js';
 import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
 import { createHost, curlFrom, deleteHost, serveHttp, type HostSpec } from '../../src/drivers/interface/hosts.js';
 import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
@@ -66,7 +67,8 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
   }
 }
 
-export async function makeScene(): Promise<Scene> {
+/** With `metrics`, the API, agent and HAProxy provider record into it (as `fulcrum up` wires them). */
+export async function makeScene(opts: { metrics?: MetricsRegistry } = {}): Promise<Scene> {
   const run = randomUUID().slice(0, 6);
   const octet = 100 + Math.floor(Math.random() * 150);
   const lbNet = `10.201.${octet}`;
@@ -74,9 +76,10 @@ export async function makeScene(): Promise<Scene> {
   let provider!: HaproxyProvider;
   const t = await makeTestApi({
     providers: (dir) => {
-      provider = new HaproxyProvider({ stateDir: join(dir, 'lb'), iface: new NetnsInterfaceDriver(), log: quiet });
+      provider = new HaproxyProvider({ stateDir: join(dir, 'lb'), iface: new NetnsInterfaceDriver(), log: quiet, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
       return [provider];
     },
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const made = new Set<string>();
   const specs = new Map<string, HostSpec>();

@@ -13,8 +13,9 @@ import {
   memberOperatingStatus, poolOperatingStatus, worstOf, type MemberHealth, type OperatingStatus,
 } from '../../domain/status.js';
 import { portsToPlug, type InterfaceDriver } from '../interface/interface-driver.js';
-import { l7OperatingStatuses, type ApplyResult, type Observation, type OperatingReport, type Provider } from '../provider.js';
-import { planChange } from './plan.js';
+import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observation, type OperatingReport, type Provider } from '../provider.js';
+import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
+import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig } from './render.js';
 import type { RuntimeApi } from './runtime-api.js';
@@ -32,6 +33,8 @@ export interface HaproxyProviderOptions {
   iface: InterfaceDriver;
   log: ProviderLogger;
   haproxyBin?: string;
+  /** Where starts, adoptions, reloads (by cause) and runtime changes are counted. */
+  metrics?: MetricsRegistry;
 }
 
 /** Counts of what the provider did, for logs, tests and metrics. */
@@ -55,11 +58,19 @@ export class HaproxyProvider implements Provider {
   readonly counters: ProviderCounters = { starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
   readonly #opts: HaproxyProviderOptions;
   readonly #running = new Map<string, Running>();
+  readonly #metrics: { starts: Counter; adoptions: Counter; reloads: Counter; runtimeChanges: Counter } | undefined;
   #onTrouble: ((lbId: string, why: string) => void) | undefined;
 
   constructor(opts: HaproxyProviderOptions) {
     this.#opts = opts;
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    const m = opts.metrics;
+    this.#metrics = m && {
+      starts: m.counter('fulcrum_haproxy_starts_total', 'HAProxy processes started.'),
+      adoptions: m.counter('fulcrum_haproxy_adoptions_total', 'Running HAProxy processes adopted (after an agent restart).'),
+      reloads: m.counter('fulcrum_haproxy_reloads_total', 'HAProxy reloads, by what changed (listener, pool, member, global, configuration, runtime-failed).', ['reason']),
+      runtimeChanges: m.counter('fulcrum_haproxy_runtime_changes_total', 'Changes applied through the runtime API without a reload.'),
+    };
   }
 
   watch(onTrouble: ((lbId: string, why: string) => void) | null): void {
@@ -105,8 +116,13 @@ export class HaproxyProvider implements Provider {
     if (pid === null) {
       await instance.writeConfig(text);
       const started = await instance.ensureRunning();
-      if (started.adopted) this.counters.adoptions++;
-      else this.counters.starts++;
+      if (started.adopted) {
+        this.counters.adoptions++;
+        this.#metrics?.adoptions.inc();
+      } else {
+        this.counters.starts++;
+        this.#metrics?.starts.inc();
+      }
       log.info({ lb: lbId, pid: started.pid, adopted: started.adopted }, started.adopted ? 'haproxy adopted' : 'haproxy started');
       this.#watch(lbId, this.#running.get(lbId)!);
       return { operating: await this.#operatingAfterApply(graph, api) };
@@ -117,6 +133,7 @@ export class HaproxyProvider implements Provider {
       if (!this.#adopted.has(lbId)) {
         this.#adopted.add(lbId);
         this.counters.adoptions++;
+        this.#metrics?.adoptions.inc();
         log.info({ lb: lbId, pid }, 'haproxy adopted');
       }
     } else if (plan.kind === 'runtime') {
@@ -125,17 +142,18 @@ export class HaproxyProvider implements Provider {
         // Written after HAProxy took the same server lines at runtime, so the next reload keeps them.
         await instance.writeConfig(text, { validate: false });
         this.counters.runtimeChanges++;
+        this.#metrics?.runtimeChanges.inc();
         log.info({ lb: lbId, change: plan.summary }, 'runtime change');
       } catch (err) {
         // A step refused (a server still holding connections cannot be deleted): a hitless reload
         // brings the worker to the desired configuration instead.
         await instance.writeConfig(text);
         const why = err instanceof FulcrumError && err.detail ? err.detail : (err as Error).message;
-        retired = await this.#reload(lbId, instance, `runtime change failed (${why}); ${plan.summary}`);
+        retired = await this.#reload(lbId, instance, `runtime change failed (${why}); ${plan.summary}`, 'runtime-failed');
       }
     } else {
       await instance.writeConfig(text);
-      retired = await this.#reload(lbId, instance, plan.reason);
+      retired = await this.#reload(lbId, instance, plan.reason, plan.cause);
     }
     this.#adopted.add(lbId);
     this.#watch(lbId, this.#running.get(lbId)!);
@@ -146,9 +164,10 @@ export class HaproxyProvider implements Provider {
   readonly #adopted = new Set<string>();
 
   /** Reloads hitlessly; returns the retiring worker's last counters. */
-  async #reload(lbId: string, instance: HaproxyInstance, reason: string): Promise<Observation['counters']> {
+  async #reload(lbId: string, instance: HaproxyInstance, reason: string, cause: ReloadCause): Promise<Observation['counters']> {
     const { workerPid, retiring } = await instance.reload(reason);
     this.counters.reloads++;
+    this.#metrics?.reloads.inc({ reason: cause });
     this.#opts.log.info({ lb: lbId, reason, worker: workerPid }, 'haproxy reloaded');
     return countersOf(retiring.pid, retiring.rows);
   }
@@ -169,7 +188,7 @@ export class HaproxyProvider implements Provider {
     if (listeners.length === 0) return { operating: operatingFromStats(graph, []), counters: null };
     // Throws when the process is gone: the agent then reconciles, which restarts it.
     const { pid, rows } = await r.api.snapshot();
-    return { operating: operatingFromStats(graph, rows), counters: countersOf(pid, rows) };
+    return { operating: operatingFromStats(graph, rows), counters: countersOf(pid, rows), objects: objectCountersOf(graph, rows) };
   }
 
   async remove(lbId: string): Promise<void> {
@@ -233,6 +252,32 @@ function countersOf(pid: number, rows: readonly StatRow[]): NonNullable<Observat
     });
   }
   return { epoch: String(pid), byListener };
+}
+
+/**
+ * The graph's listeners (frontends), pools (backends) and members (servers) in `show stat` rows,
+ * as metrics read them. Rows of objects the graph does not hold are left out.
+ */
+export function objectCountersOf(graph: LoadBalancerGraph, rows: readonly StatRow[]): ObjectCounters[] {
+  const listeners = new Set<string>(graph.listeners.map((l) => l.id));
+  const pools = new Set<string>(graph.pools.map((p) => p.id));
+  const members = new Map(graph.members.map((m) => [`${m.poolId}/${m.id}`, m]));
+  const out: ObjectCounters[] = [];
+  for (const r of rows) {
+    const base = {
+      currentSessions: r.scur, totalSessions: r.stot, bytesIn: r.bin, bytesOut: r.bout, responses: r.responses,
+    };
+    if (r.svname === 'FRONTEND' && listeners.has(r.pxname)) out.push({ kind: 'listener', id: r.pxname, poolId: null, ...base });
+    else if (r.svname === 'BACKEND' && pools.has(r.pxname)) out.push({ kind: 'pool', id: r.pxname, poolId: null, ...base });
+    else if (r.type === 2 && members.has(`${r.pxname}/${r.svname}`)) {
+      const s = r.status.toUpperCase();
+      out.push({
+        kind: 'member', id: r.svname, poolId: r.pxname, ...base,
+        up: s.startsWith('UP') || s.startsWith('NO CHECK') || s.startsWith('DRAIN'), checkStatus: r.checkStatus,
+      });
+    }
+  }
+  return out;
 }
 
 /**

@@ -49,10 +49,11 @@ test('a changed address or port replaces the server at runtime', () => {
 
 test('anything outside server lines reloads, naming the section', () => {
   const plan = planChange(cfg(['m1 10.0.0.11:80 weight 1']), cfg(['m1 10.0.0.11:80 weight 1'], '2'));
-  assert.deepEqual(plan, { kind: 'reload', reason: 'frontend f1 changed' });
+  assert.deepEqual(plan, { kind: 'reload', reason: 'frontend f1 changed', cause: 'listener' });
 });
 
 test('members of cookie-persistence pools reload: HAProxy 2.6 refuses cookie on dynamic servers', () => {
   const plan = planChange(cfg([]), cfg(['m1 10.0.0.11:80 weight 1 cookie m1']));
   assert.equal(plan.kind, 'reload');
+  assert.equal(plan.kind === 'reload' && plan.cause, 'member');
 });

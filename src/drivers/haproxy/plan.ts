@@ -6,11 +6,24 @@
  * state is the configuration file on disk.
  */
 
+/**
+ * What a reload was for, in a few words fit for a metric label (the reason itself names ids):
+ * a listener (frontend), pool (backend) or member change, the global/defaults sections, anything
+ * else in the configuration, or a runtime change HAProxy refused.
+ */
+export type ReloadCause = 'listener' | 'pool' | 'member' | 'global' | 'configuration' | 'runtime-failed';
+
 /** The outcome of planning. */
 export type Plan =
   | { kind: 'none' }
   | { kind: 'runtime'; commands: string[]; summary: string }
-  | { kind: 'reload'; reason: string };
+  | { kind: 'reload'; reason: string; cause: ReloadCause };
+
+/** The cause of a change in a section (`frontend <id>`, `backend <id>`, `global`…). */
+function causeOf(section: string): ReloadCause {
+  const word = section.split(/\s+/)[0];
+  return word === 'frontend' ? 'listener' : word === 'backend' ? 'pool' : word === 'global' || word === 'defaults' ? 'global' : 'configuration';
+}
 
 interface Parsed {
   /** The configuration without its server lines, for "did anything else change". */
@@ -84,7 +97,7 @@ export function planChange(applied: string, desired: string): Plan {
   for (let i = 0; i < n; i++) {
     if (a.skeleton[i] !== d.skeleton[i]) {
       const where = d.sectionOf[i] ?? a.sectionOf[i] ?? 'configuration';
-      return { kind: 'reload', reason: `${where || 'configuration'} changed` };
+      return { kind: 'reload', reason: `${where || 'configuration'} changed`, cause: causeOf(where) };
     }
   }
   const commands: string[] = [];
@@ -95,7 +108,7 @@ export function planChange(applied: string, desired: string): Plan {
       const old = have.get(name);
       if (!old) {
         const add = addCommands(backend, name, args);
-        if (!add) return { kind: 'reload', reason: `member ${name} added to backend ${backend} with options HAProxy cannot add at runtime` };
+        if (!add) return { kind: 'reload', reason: `member ${name} added to backend ${backend} with options HAProxy cannot add at runtime`, cause: 'member' };
         commands.push(...add);
         done.push(`add ${name}`);
         continue;
@@ -103,7 +116,7 @@ export function planChange(applied: string, desired: string): Plan {
       if (old.join(' ') === args.join(' ')) continue;
       if (identity(old) !== identity(args)) {
         const add = addCommands(backend, name, args);
-        if (!add) return { kind: 'reload', reason: `member ${name} of backend ${backend} changed options HAProxy cannot change at runtime` };
+        if (!add) return { kind: 'reload', reason: `member ${name} of backend ${backend} changed options HAProxy cannot change at runtime`, cause: 'member' };
         commands.push(`set server ${backend}/${name} state maint`, `del server ${backend}/${name}`, ...add);
         done.push(`replace ${name}`);
         continue;
@@ -125,8 +138,8 @@ export function planChange(applied: string, desired: string): Plan {
     }
   }
   for (const backend of a.servers.keys()) {
-    if (!d.servers.has(backend)) return { kind: 'reload', reason: `backend ${backend} removed` };
+    if (!d.servers.has(backend)) return { kind: 'reload', reason: `backend ${backend} removed`, cause: 'pool' };
   }
-  if (commands.length === 0) return { kind: 'reload', reason: 'configuration text changed' };
+  if (commands.length === 0) return { kind: 'reload', reason: 'configuration text changed', cause: 'configuration' };
   return { kind: 'runtime', commands, summary: done.join(', ') };
 }

@@ -45,7 +45,7 @@ test('show stat: typed rows for frontend, servers and backend, found by header n
   ]);
   assert.deepEqual(rows[0], {
     pxname: 'fe', svname: 'FRONTEND', type: 0, status: 'OPEN', scur: 0, stot: 1, bin: 82, bout: 217, ereq: 0, econ: 0, eresp: 0,
-    weight: 0, checkStatus: '', lastChange: null,
+    weight: 0, checkStatus: '', lastChange: null, responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 1, other: 0 },
   });
   assert.equal(rows[1]!.weight, 3);
   assert.equal(rows[1]!.checkStatus, 'L4OK');

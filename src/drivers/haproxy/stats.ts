@@ -34,6 +34,18 @@ export interface StatRow {
   checkStatus: string;
   /** Seconds since the last UP/DOWN transition; null when HAProxy leaves it empty. */
   lastChange: number | null;
+  /** HTTP responses by status class (`hrsp_1xx` … `hrsp_5xx`, `hrsp_other`); 0 for TCP proxies. */
+  responses: HttpResponses;
+}
+
+/** HTTP responses by status class. */
+export interface HttpResponses {
+  '1xx': number;
+  '2xx': number;
+  '3xx': number;
+  '4xx': number;
+  '5xx': number;
+  other: number;
 }
 
 /** 0 when empty: HAProxy leaves counters that do not apply to a row empty. */
@@ -70,6 +82,10 @@ export function parseShowStat(csv: string): StatRow[] {
       scur: num(get('scur')), stot: num(get('stot')), bin: num(get('bin')), bout: num(get('bout')), ereq: num(get('ereq')),
       econ: num(get('econ')), eresp: num(get('eresp')), weight: num(get('weight')), checkStatus: get('check_status') ?? '',
       lastChange: lastchg === undefined || lastchg === '' ? null : Number(lastchg),
+      responses: {
+        '1xx': num(get('hrsp_1xx')), '2xx': num(get('hrsp_2xx')), '3xx': num(get('hrsp_3xx')),
+        '4xx': num(get('hrsp_4xx')), '5xx': num(get('hrsp_5xx')), other: num(get('hrsp_other')),
+      },
     };
   });
 }
