@@ -31,7 +31,7 @@ test('password login scoped to a project by name: token info, and validateToken 
   let clock = Date.parse('2026-03-01T12:00:00Z');
   await withIdentity(async ({ identity }) => {
     const { token, info } = await identity.authenticate(parseAuthRequest(passwordAuth('admin', PASSWORDS.admin, 'admin')));
-    assert.match(token, /^[\w-]{43}$/);
+    assert.match(token, /^[0-9a-f]{64}$/);
     assert.equal(info.user.name, 'admin');
     assert.deepEqual(info.user.domain, { id: 'default', name: 'Default' });
     assert.equal(info.project?.name, 'admin');
@@ -116,7 +116,7 @@ test('token method: rescoping keeps the user, never extends the expiry, and chai
     assert.deepEqual(rescoped.info.methods.sort(), ['password', 'token']);
     assert.equal(rescoped.info.auditIds[1], first.info.auditIds[0]);
     await assert.rejects(identity.authenticate(parseAuthRequest({
-      auth: { identity: { methods: ['token'], token: { id: 'x'.repeat(43) } } },
+      auth: { identity: { methods: ['token'], token: { id: 'f'.repeat(64) } } },
     })), rejectsWith(401));
     // Password and token together must name the same user.
     await assert.rejects(identity.authenticate(parseAuthRequest({
