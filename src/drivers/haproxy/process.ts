@@ -43,6 +43,13 @@ export interface InstancePaths {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a master CLI command keeps trying to connect while the master re-executes (measured: 50–120 ms). */
+const MASTER_CONNECT_RETRY_MS = 1000;
+/** What connecting to the master CLI fails with while the master re-executes. */
+const MASTER_NOT_LISTENING = new Set(['ECONNREFUSED', 'EAGAIN', 'ENOENT']);
+/** What a connection the re-executing master accepted but never read fails with (Unix socket: our bytes were unread). */
+const MASTER_DROPPED_UNREAD = new Set(['ECONNRESET', 'EPIPE']);
+
 /** The state letter and parent PID from /proc/PID/stat, or null when there is no such process. */
 function procStat(pid: number): { state: string; ppid: number } | null {
   try {
@@ -303,16 +310,39 @@ export class HaproxyInstance {
     }
   }
 
-  /** Sends one command on the master CLI and resolves with its output when the master closes the connection. */
-  #masterCommand(command: string): Promise<string> {
-    return new Promise((resolvePromise, reject) => {
+  /**
+   * Sends one command on the master CLI and resolves with its output when the master closes the
+   * connection. While the master re-executes itself after a `reload` (50–120 ms here) its socket
+   * refuses connections (ECONNREFUSED, EAGAIN, or ENOENT before it is bound again), or accepts one
+   * into a listener that is then closed (ECONNRESET): the command is sent again every 10 ms for up
+   * to {@link MASTER_CONNECT_RETRY_MS}. It is never sent twice to a master that read it: on a Unix
+   * socket, ECONNRESET and EPIPE mean the peer went away with our bytes unread.
+   */
+  async #masterCommand(command: string): Promise<string> {
+    const deadline = Date.now() + MASTER_CONNECT_RETRY_MS;
+    for (;;) {
+      const r = await this.#masterCommandOnce(command);
+      if (r.ok) return r.output;
+      const { err, isConnected, hasAnswer } = r;
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const isUnread = isConnected ? !hasAnswer && MASTER_DROPPED_UNREAD.has(code) : MASTER_NOT_LISTENING.has(code);
+      if (!isUnread || Date.now() >= deadline) {
+        throw driverFailed('HAProxy\'s master does not answer.', `${this.paths.masterSocket} ${command}: ${err.message}`, { retryable: true, cause: err });
+      }
+      await sleep(10);
+    }
+  }
+
+  #masterCommandOnce(command: string): Promise<{ ok: true; output: string } | { ok: false; err: Error; isConnected: boolean; hasAnswer: boolean }> {
+    return new Promise((resolvePromise) => {
       const chunks: Buffer[] = [];
+      let isConnected = false;
       const sock = connect(this.paths.masterSocket);
       sock.setTimeout(5000, () => sock.destroy(new Error('no answer within 5 s')));
+      sock.on('connect', () => { isConnected = true; });
       sock.on('data', (d: Buffer) => chunks.push(d));
-      sock.on('error', (err) => reject(driverFailed('HAProxy\'s master does not answer.', `${this.paths.masterSocket} ${command}: ${err.message}`,
-        { retryable: true, cause: err })));
-      sock.on('close', (hadError) => { if (!hadError) resolvePromise(Buffer.concat(chunks).toString()); });
+      sock.on('error', (err) => resolvePromise({ ok: false, err, isConnected, hasAnswer: chunks.length > 0 }));
+      sock.on('close', (hadError) => { if (!hadError) resolvePromise({ ok: true, output: Buffer.concat(chunks).toString() }); });
       sock.end(`${command}\n`);
     });
   }
