@@ -103,8 +103,8 @@ export class HaproxyProvider implements Provider {
     const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress });
     const pid = await instance.masterPid();
     if (pid === null) {
-      await instance.writeConfig(text);
-      const started = await instance.ensureRunning();
+      // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).
+      const started = await instance.startWith(text);
       if (started.adopted) this.counters.adoptions++;
       else this.counters.starts++;
       log.info({ lb: lbId, pid: started.pid, adopted: started.adopted }, started.adopted ? 'haproxy adopted' : 'haproxy started');

@@ -1,9 +1,9 @@
 /**
  * @module drivers/haproxy/process — one HAProxy master-worker per load balancer: configuration
- * validated (`haproxy -c`) before it is written atomically with a last-known-good copy, start,
- * adoption of a running master from its pidfile, hitless reload over the master CLI with the
- * server state saved first (health survives), and stop. HAProxy daemonises (-D), so it outlives
- * an agent restart.
+ * written atomically with a last-known-good copy (checked by `haproxy -c` before a reload, by
+ * HAProxy itself on a start), start, adoption of a running master from its pidfile, hitless reload
+ * over the master CLI with the server state saved first (health survives), and stop. HAProxy
+ * daemonises (-D), so it outlives an agent restart.
  *
  * Liveness is read from /proc/PID/stat, never `kill -0`: PID 1 on our hosts reaps daemons about
  * 1.5 s late, and a zombie answers `kill -0` (haproxy-lab, "Notes and surprises").
@@ -93,6 +93,16 @@ function driverFailed(message: string, detail: string, opts: { retryable: boolea
   return new FulcrumError('DRIVER_FAILED', message, { detail, retryable: opts.retryable, cause: opts.cause });
 }
 
+/** A configuration HAProxy refuses: trying again cannot help, so the objects go to ERROR. */
+function configRejected(said: string): FulcrumError {
+  return driverFailed('The load balancer configuration was rejected by HAProxy.', said, { retryable: false });
+}
+
+/** What HAProxy printed, without the version NOTICE lines (noise in an error's detail). */
+function haproxySaid(r: { stdout: string; stderr: string }): string {
+  return `${r.stderr}${r.stdout}`.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[NOTICE]')).join('\n');
+}
+
 /** One load balancer's HAProxy (master + workers) and its files. Holds no process handle: everything is read back from the directory and /proc. */
 export class HaproxyInstance {
   /** Where the instance keeps its files. */
@@ -135,12 +145,10 @@ export class HaproxyInstance {
     const tmp = `${this.paths.config}.tmp`;
     writeSynced(tmp, text);
     if (opts.validate) {
-      // Not -q: it silences the alerts too. The version NOTICE lines are noise in the detail.
-      const r = await run([this.#bin, '-c', '-f', tmp], { allowFailure: true });
+      const r = await this.#check(tmp);
       if (r.code !== 0) {
         rmSync(tmp, { force: true });
-        const said = `${r.stderr}${r.stdout}`.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[NOTICE]')).join('\n');
-        throw driverFailed('The load balancer configuration was rejected by HAProxy.', said, { retryable: false });
+        throw configRejected(haproxySaid(r));
       }
     }
     if (existsSync(this.paths.config)) {
@@ -214,8 +222,9 @@ export class HaproxyInstance {
   /**
    * Starts HAProxy with the configuration on disk unless our master already runs, in which case it
    * is adopted untouched. Resolves once a worker answers on the stats socket. Idempotent.
-   * @throws FulcrumError DRIVER_FAILED (retryable) when HAProxy exits at start (a port in use…)
-   *   or no worker answers within 10 s.
+   * @throws FulcrumError DRIVER_FAILED, not retryable, when HAProxy refuses the configuration
+   *   (`detail`: its complaint; no process is left); retryable when it exits at start for another
+   *   reason (a port in use…) or no worker answers within 10 s.
    */
   async ensureRunning(): Promise<{ adopted: boolean; pid: number }> {
     const running = await this.masterPid();
@@ -226,11 +235,52 @@ export class HaproxyInstance {
     if (!existsSync(this.paths.config)) throw driverFailed('HAProxy could not be started.', `no ${this.paths.config}`, { retryable: false });
     await this.#killAll(); // orphaned workers of a dead master would still hold the listeners
     this.#removeRuntimeFiles();
-    await run([...this.#wrap, this.#bin, '-W', '-D', '-S', this.paths.masterSocket, '-f', this.paths.config, '-p', this.paths.pidFile]);
+    const r = await run([...this.#wrap, this.#bin, '-W', '-D', '-S', this.paths.masterSocket, '-f', this.paths.config, '-p', this.paths.pidFile],
+      { allowFailure: true });
+    if (r.code !== 0) {
+      // HAProxy parses the whole file before it binds or forks, so a refused configuration leaves
+      // no process; anything that did start (a failure after the fork) is stopped all the same.
+      await this.#killAll();
+      this.#removeRuntimeFiles();
+      const said = haproxySaid(r);
+      // Told apart only on this failure path: a file `haproxy -c` accepts failed for another reason
+      // (an address in use, a limit), which a later attempt may not meet.
+      if ((await this.#check(this.paths.config)).code !== 0) throw configRejected(said);
+      throw driverFailed('HAProxy could not be started.', `start (exit ${r.code}): ${said}`, { retryable: true });
+    }
     await this.#waitForWorker(null, 'start');
     const pid = await this.masterPid();
     if (pid === null) throw driverFailed('HAProxy could not be started.', `no live master in ${this.paths.pidFile}`, { retryable: true });
     return { adopted: false, pid };
+  }
+
+  /**
+   * Starts HAProxy on `text` (or adopts our running master, see {@link ensureRunning}) without a
+   * separate `haproxy -c`: HAProxy reads the file before it binds or forks and exits non-zero on
+   * one it refuses, so the check would cost a process start (~30 ms) for nothing. A refused
+   * configuration does not stay: the previous file (if any) is put back, and the refused one is
+   * kept as haproxy.cfg.rejected for the operator. Never leaves a process behind on failure.
+   * @throws FulcrumError DRIVER_FAILED, not retryable, with HAProxy's complaint in `detail`, when
+   *   HAProxy refuses the configuration; retryable when it fails to start for another reason.
+   */
+  async startWith(text: string): Promise<{ adopted: boolean; pid: number }> {
+    const hadPrevious = existsSync(this.paths.config);
+    const isWritten = await this.writeConfig(text, { validate: false });
+    try {
+      return await this.ensureRunning();
+    } catch (err) {
+      if (isWritten && err instanceof FulcrumError && !err.retryable) {
+        renameSync(this.paths.config, `${this.paths.config}.rejected`);
+        // writeConfig copied the previous file to haproxy.cfg.good just before it wrote this one.
+        if (hadPrevious) copyFileSync(this.paths.goodConfig, this.paths.config);
+      }
+      throw err;
+    }
+  }
+
+  /** `haproxy -c` on a file. Not -q: it silences the alerts too. */
+  #check(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return run([this.#bin, '-c', '-f', file], { allowFailure: true });
   }
 
   /** The current worker's PID (`show info`). @throws FulcrumError DRIVER_FAILED (retryable) when no worker answers. */
