@@ -1,7 +1,7 @@
 /**
  * @module drivers/haproxy/haproxy-provider.test — the provider behind the real API and agent, on the
- * unprivileged host driver (HAProxy on a 127.x address, members on 127.0.0.1): a configuration
- * HAProxy refuses at its first start ends in ERROR with the reason logged.
+ * unprivileged host driver (HAProxy on a 127.x address, members on 127.0.0.1): which applies plug
+ * ports, and a configuration HAProxy refuses at its first start ending in ERROR with the reason logged.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Logger } from '../../agent/agent.js';
 import { HostInterfaceDriver } from '../interface/host.js';
-import { call, makeTestApi, waitFor, type TestApi } from '../../../test/helpers/fixtures.js';
+import { call, makeTestApi, settled, waitFor, type TestApi } from '../../../test/helpers/fixtures.js';
 import { HaproxyProvider } from './haproxy-provider.js';
 import { isAlive } from './process.js';
 
@@ -43,6 +43,16 @@ function processesIn(dir: string): number[] {
   });
 }
 
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 before(async () => {
   t = await makeTestApi({
     log,
@@ -67,6 +77,48 @@ function lbBody(members: readonly { address: string; protocol_port: number; subn
     },
   };
 }
+
+test('an apply that changes no port does not plug; a new member subnet, a restarted HAProxy and a new agent process do', async () => {
+  const net = (await call(t.app, 'POST', '/v2.0/networks', { network: { name: 'members' } })).body.network;
+  const subnet = (await call(t.app, 'POST', '/v2.0/subnets', { subnet: { network_id: net.id, ip_version: 4, cidr: '10.116.20.0/24' } })).body.subnet;
+  const r = await call(t.app, 'POST', '/v2/lbaas/loadbalancers', lbBody([{ address: '127.0.0.1', protocol_port: await backend('a') }]));
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const lb = r.body.loadbalancer;
+  await waitFor(t.app, `/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer', 'ACTIVE');
+  assert.deepEqual({ plugs: provider.counters.plugs, starts: provider.counters.starts }, { plugs: 1, starts: 1 });
+  const pool = lb.pools[0].id;
+  const plugsAfter = async (method: 'POST' | 'PUT', url: string, body: unknown): Promise<number> => {
+    const c = await call(t.app, method, url, body);
+    assert.ok(c.status < 300, `${method} ${url}: ${c.status} ${JSON.stringify(c.body)}`);
+    await settled(t, lb.id);
+    return provider.counters.plugs;
+  };
+
+  // Same ports: a member without a subnet (runtime API), then a listener change (reload).
+  assert.equal(await plugsAfter('POST', `/v2/lbaas/pools/${pool}/members`, { member: { address: '127.0.0.1', protocol_port: await backend('b') } }), 1);
+  assert.equal(await plugsAfter('PUT', `/v2/lbaas/listeners/${lb.listeners[0].id}`, { listener: { timeout_client_data: 40_000 } }), 1);
+  assert.equal(provider.counters.runtimeChanges, 1);
+  assert.equal(provider.counters.reloads, 1);
+
+  // A member on a subnet the load balancer has no port on yet: a new member port to plug.
+  assert.equal(await plugsAfter('POST', `/v2/lbaas/pools/${pool}/members`,
+    { member: { address: '127.0.0.1', protocol_port: await backend('c'), subnet_id: subnet.id } }), 2);
+
+  // HAProxy killed: the agent hears of it and applies again, which starts HAProxy and plugs first.
+  const dir = provider.dirOf(lb.id);
+  for (const pid of processesIn(dir)) process.kill(pid, 'SIGKILL');
+  await until('HAProxy started again', () => (provider.counters.starts === 2 ? true : undefined));
+  assert.equal(provider.counters.plugs, 3);
+
+  // A new agent process (a new provider) plugs on its first apply, adopting the running HAProxy.
+  const again = new HaproxyProvider({ stateDir: join(dir, '..'), iface: new HostInterfaceDriver(), log: quiet });
+  try {
+    await again.apply((await t.store.loadGraph(lb.id))!);
+    assert.deepEqual({ plugs: again.counters.plugs, adoptions: again.counters.adoptions, starts: again.counters.starts }, { plugs: 1, adoptions: 1, starts: 0 });
+  } finally {
+    await again.close();
+  }
+});
 
 test('a configuration HAProxy refuses at the first start puts the load balancer in ERROR, logs why, and leaves no process', async () => {
   // Accepted by the API (Octavia's bounds) but above HAProxy's timer limit (2147483647 ms, ~24.8
