@@ -70,7 +70,7 @@ function graph(parts: Partial<Omit<LoadBalancerGraph, 'loadBalancer'>> & { vip?:
   };
   return {
     loadBalancer, listeners: parts.listeners ?? [], pools: parts.pools ?? [], members: parts.members ?? [],
-    healthMonitors: parts.healthMonitors ?? [], vipPort: null, memberPorts: [], subnets: [],
+    healthMonitors: parts.healthMonitors ?? [], vipPort: null, memberPorts: [], subnets: [], networks: [],
   };
 }
 
