@@ -191,6 +191,9 @@ export class HaproxyProvider implements Provider {
     if (listeners.length === 0) return { operating: operatingFromStats(graph, []), counters: null };
     // Throws when the process is gone: the agent then reconciles, which restarts it.
     const { pid, rows } = await r.api.snapshot();
+    // A worker retired by a reload answers for a few ms more: its counters were recorded when it
+    // retired, and recording them again after the next worker's would count them twice.
+    if (r.instance.isRetired(pid)) return { operating: operatingFromStats(graph, rows), counters: null };
     return { operating: operatingFromStats(graph, rows), counters: countersOf(pid, rows) };
   }
 

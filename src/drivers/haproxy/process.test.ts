@@ -132,6 +132,7 @@ test('reload is hitless for new connections: 0 failures, new worker, same master
     started.push(workerPid);
     assert.notEqual(workerPid, worker, 'a new worker serves');
     assert.equal(await inst.workerPid(), workerPid);
+    assert.ok(inst.isRetired(worker) && !inst.isRetired(workerPid), 'the old worker\'s late answers are known to be stale');
     worker = workerPid;
   }
   await sleep(100);

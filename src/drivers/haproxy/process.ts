@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { run } from '../sys/exec.js';
 import { RuntimeApi, type PinnedWorker } from './runtime-api.js';
-import type { StatRow } from './stats.js';
+import { parseShowInfo, parseShowStat, type StatRow } from './stats.js';
 
 export interface HaproxyInstanceOptions {
   /** The load balancer's state directory (absolute or relative to the agent's working directory). */
@@ -45,6 +45,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How long a master CLI command keeps trying to connect while the master re-executes (measured: 50–120 ms). */
 const MASTER_CONNECT_RETRY_MS = 1000;
+/** How many workers retired by reloads are remembered (their answers on the stats socket are stale). */
+const RETIRED_KEPT = 16;
+/** How long a reload waits for an answer from a worker that is not retired (the shared socket hands over in ms). */
+const CURRENT_WAIT_MS = 1000;
+
 /** What connecting to the master CLI fails with while the master re-executes. */
 const MASTER_NOT_LISTENING = new Set(['ECONNREFUSED', 'EAGAIN', 'ENOENT']);
 /** What a connection the re-executing master accepted but never read fails with (Unix socket: our bytes were unread). */
@@ -111,6 +116,8 @@ export class HaproxyInstance {
   readonly api: RuntimeApi;
   readonly #wrap: readonly string[];
   readonly #bin: string;
+  /** Workers this instance retired by a reload, latest last. */
+  readonly #retired: number[] = [];
 
   constructor(opts: HaproxyInstanceOptions) {
     const dir = resolve(opts.dir); // the master's argv must hold the same path masterPid() looks for
@@ -283,6 +290,14 @@ export class HaproxyInstance {
     return run([this.#bin, '-c', '-f', file], { allowFailure: true });
   }
 
+  /**
+   * True for a worker this instance retired by a reload. For a few milliseconds after a reload,
+   * such a worker still answers on the shared stats socket: its state and counters are stale.
+   */
+  isRetired(pid: number): boolean {
+    return this.#retired.includes(pid);
+  }
+
   /** The current worker's PID (`show info`). @throws FulcrumError DRIVER_FAILED (retryable) when no worker answers. */
   async workerPid(): Promise<number> {
     const pid = Number((await this.api.showInfo()).Pid);
@@ -308,8 +323,8 @@ export class HaproxyInstance {
       let last: unknown;
       try {
         const answer = await ask();
-        if (answer.pid !== notPid) return { pid: answer.pid, lastOld };
-        lastOld = answer;
+        if (answer.pid !== notPid && !this.isRetired(answer.pid)) return { pid: answer.pid, lastOld };
+        if (answer.pid === notPid) lastOld = answer;
       } catch (err) {
         last = err; // socket not bound yet, or the old worker just closed it
       }
@@ -336,9 +351,12 @@ export class HaproxyInstance {
   async reload(reason: string): Promise<{ workerPid: number; retiring: { pid: number; rows: StatRow[] } }> {
     let pinned: PinnedWorker | null = null;
     try {
-      pinned = await this.api.pin();
-      let retiring = await this.api.snapshot();
-      const [state] = await this.api.execute(['show servers state']);
+      pinned = await this.#pinCurrent();
+      // Counters and server state from one answer of the current worker: a worker retired by the
+      // previous reload may still answer for a few ms, and its state would be loaded, its
+      // counters recorded twice.
+      const [info, stat, state] = await this.#askCurrent(['show info', 'show stat', 'show servers state']);
+      let retiring = { pid: Number(parseShowInfo(info!).Pid), rows: parseShowStat(stat!) };
       writeSynced(`${this.paths.serverStateFile}.tmp`, `${state ?? ''}\n`);
       renameSync(`${this.paths.serverStateFile}.tmp`, this.paths.serverStateFile);
       await this.#masterCommand('reload');
@@ -350,6 +368,8 @@ export class HaproxyInstance {
         const rows = await pinned.finalCounters(1000).catch(() => null);
         if (rows && rows.length > 0) retiring = { pid: pinned.pid, rows };
       }
+      this.#retired.push(retiring.pid);
+      this.#retired.splice(0, Math.max(0, this.#retired.length - RETIRED_KEPT));
       return { workerPid: next.pid, retiring };
     } catch (err) {
       const inner = err instanceof FulcrumError ? err : null;
@@ -357,6 +377,29 @@ export class HaproxyInstance {
         { retryable: inner?.retryable ?? true, cause: err });
     } finally {
       pinned?.close();
+    }
+  }
+
+  /** A session pinned to the current worker (not one a reload retired), tried for up to {@link CURRENT_WAIT_MS}. */
+  async #pinCurrent(): Promise<PinnedWorker> {
+    const deadline = Date.now() + CURRENT_WAIT_MS;
+    for (;;) {
+      const pinned = await this.api.pin();
+      if (!this.isRetired(pinned.pid) || Date.now() > deadline) return pinned;
+      pinned.close();
+      await sleep(5);
+    }
+  }
+
+  /** Runs commands (the first `show info`) on the stats socket until a worker that is not retired answers (up to {@link CURRENT_WAIT_MS}). */
+  async #askCurrent(commands: readonly string[]): Promise<string[]> {
+    const deadline = Date.now() + CURRENT_WAIT_MS;
+    for (;;) {
+      const answers = await this.api.execute(commands);
+      const pid = Number(parseShowInfo(answers[0] ?? '').Pid);
+      if (!this.isRetired(pid)) return answers;
+      if (Date.now() > deadline) throw driverFailed('HAProxy did not become ready.', `only retired worker ${pid} answers on ${this.paths.statsSocket}`, { retryable: true });
+      await sleep(5);
     }
   }
 
