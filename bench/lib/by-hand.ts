@@ -1,8 +1,8 @@
 /**
  * @module bench/lib/by-hand — HAProxy without Fulcrum, for the data-plane bench's comparisons: a
  * namespace plugged the way the netns driver plugs a load balancer (one veth per port into the
- * network's bridge, two `ip -batch` calls, a gratuitous ARP), a minimal configuration a person
- * would write, and the two ways of starting and reloading it (master-worker; the seed's old
+ * network's bridge, two `ip -batch` calls, a gratuitous ARP), the seed's configuration, and the
+ * two ways of starting and reloading it (master-worker; the seed's old
  * `haproxy -D -p pid -sf $(cat pid)`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -52,7 +52,14 @@ export interface HandConfig {
   statsSocket?: string;
 }
 
-/** The configuration a person would write for two web servers behind a VIP. */
+/**
+ * The seed's configuration for two web servers behind a VIP (neutron-lbaas's haproxy.conf in
+ * shared/seed: `option forwardfor`, `retries 3`, `option redispatch`, its timeouts), so that a
+ * comparison with Fulcrum's has the same options on both sides. Left out, as Fulcrum does not do
+ * them either: the syslog lines and `option tcplog` (no request is logged), `user`/`group` and
+ * `daemon` (the command line says how to run). Added, as Fulcrum's load balancers in the bench
+ * have a health monitor: `check` on the servers. `maxconn` is Fulcrum's (the fd limit here).
+ */
 export function handConfig(c: HandConfig): string {
   return [
     'global',
@@ -60,18 +67,23 @@ export function handConfig(c: HandConfig): string {
     ...(c.statsSocket ? [`    stats socket ${c.statsSocket} mode 600 level admin`] : []),
     '',
     'defaults',
-    '    mode http',
-    '    timeout connect 5s',
-    `    timeout client ${c.timeoutClientMs ?? 50_000}ms`,
-    '    timeout server 50s',
+    '    retries 3',
+    '    option redispatch',
+    '    timeout connect 5000',
+    `    timeout client ${c.timeoutClientMs ?? 50_000}`,
+    '    timeout server 50000',
     '',
     'frontend www',
+    '    option forwardfor',
     `    bind ${c.vip}:80`,
+    '    mode http',
     '    default_backend web',
     '',
     'backend web',
+    '    mode http',
     '    balance roundrobin',
-    ...c.servers.map((s, i) => `    server web${i + 1} ${s}:80 check`),
+    '    option forwardfor',
+    ...c.servers.map((s, i) => `    server web${i + 1} ${s}:80 weight 1 check`),
     '',
   ].join('\n');
 }

@@ -289,4 +289,6 @@ export interface LoadBalancerGraph {
   memberPorts: readonly Port[];
   /** The subnets of those ports and of the members (for prefixes, gateways and routes). */
   subnets: readonly Subnet[];
+  /** The networks of the VIP port and the member ports (for their MTU). */
+  networks: readonly Network[];
 }

@@ -4,7 +4,7 @@
  */
 import { FulcrumError } from '../domain/errors.js';
 import { nowTimestamp } from '../domain/time.js';
-import { VIP_PORT_OWNER, type LoadBalancer, type LoadBalancerGraph, type Port, type Stats, type Subnet } from '../domain/model.js';
+import { VIP_PORT_OWNER, type LoadBalancer, type LoadBalancerGraph, type Network, type Port, type Stats, type Subnet } from '../domain/model.js';
 import type { OctaviaKind } from '../domain/model.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import { migrate } from './migrate.js';
@@ -433,6 +433,10 @@ export class SqlStore extends SqlReader implements Store {
     const subnets = (await Promise.all([...subnetIds].map((id) => this.get('subnet', id)))).filter(
       (s): s is Subnet => s !== undefined,
     );
+    const networkIds = new Set([...(vipPort ? [vipPort] : []), ...memberPorts].map((p) => p.networkId));
+    const networks = (await Promise.all([...networkIds].map((id) => this.get('network', id)))).filter(
+      (n): n is Network => n !== undefined,
+    );
     return Object.freeze({
       loadBalancer,
       listeners: notDeleted(listeners),
@@ -444,6 +448,7 @@ export class SqlStore extends SqlReader implements Store {
       vipPort,
       memberPorts,
       subnets,
+      networks,
     });
   }
 

@@ -148,7 +148,7 @@ test('a member is only found under its own pool; members of a monitored pool sta
 
 test('a member on another subnet gives the load balancer a port there (as Octavia plugs the amphora), freed with the last such member', async () => {
   const { lbId, poolId } = await poolOn('m-subnet');
-  const net = (await call(t.app, 'POST', '/v2.0/networks', { network: { name: 'webserver' } })).body.network.id;
+  const net = (await call(t.app, 'POST', '/v2.0/networks', { network: { name: 'webserver', mtu: 9000 } })).body.network.id;
   const subnet = (await call(t.app, 'POST', '/v2.0/subnets', { subnet: { network_id: net, ip_version: 4, cidr: '10.93.48.0/24' } })).body.subnet.id;
   // The web servers' own ports (their VMs') hold .2 and .3.
   for (let i = 0; i < 2; i++) await call(t.app, 'POST', '/v2.0/ports', { port: { network_id: net, device_owner: 'compute:nova' } });
@@ -166,6 +166,7 @@ test('a member on another subnet gives the load balancer a port there (as Octavi
   const graph = await t.store.loadGraph(lbId);
   assert.deepEqual(graph?.memberPorts.map((p) => p.id), [port.id]);
   assert.ok(graph?.subnets.some((s) => s.id === subnet));
+  assert.equal(graph?.networks.find((n) => n.id === net)?.mtu, 9000, 'the member port\'s network is in the graph, for its MTU');
   await call(t.app, 'DELETE', `${base}/${a.body.member.id}`);
   await settled(t, lbId);
   assert.equal((await ports()).length, 1, 'still needed by the other member');

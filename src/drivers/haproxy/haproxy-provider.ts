@@ -12,7 +12,7 @@ import type { LoadBalancerGraph, Stats } from '../../domain/model.js';
 import {
   memberOperatingStatus, poolOperatingStatus, worstOf, type MemberHealth, type OperatingStatus,
 } from '../../domain/status.js';
-import { portsToPlug, type InterfaceDriver } from '../interface/interface-driver.js';
+import { portsToPlug, type InterfaceDriver, type PlugResult, type PortPlug } from '../interface/interface-driver.js';
 import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observation, type OperatingReport, type Provider } from '../provider.js';
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
 import { planChange, type ReloadCause } from './plan.js';
@@ -39,6 +39,8 @@ export interface HaproxyProviderOptions {
 
 /** Counts of what the provider did, for logs, tests and metrics. */
 export interface ProviderCounters {
+  /** Calls to the interface driver's `plug` (an apply that changes no port skips it). */
+  plugs: number;
   starts: number;
   adoptions: number;
   reloads: number;
@@ -55,10 +57,12 @@ interface Running {
 export class HaproxyProvider implements Provider {
   readonly name = 'haproxy';
   readonly description = 'HAProxy in its own network namespace on a network node (the reference provider)';
-  readonly counters: ProviderCounters = { starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
+  readonly counters: ProviderCounters = { plugs: 0, starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
   readonly #opts: HaproxyProviderOptions;
   readonly #running = new Map<string, Running>();
   readonly #metrics: { starts: Counter; adoptions: Counter; reloads: Counter; runtimeChanges: Counter } | undefined;
+  /** The ports this process last plugged for each load balancer (as a key) and what the driver answered. */
+  readonly #plugged = new Map<string, { key: string; result: PlugResult }>();
   #onTrouble: ((lbId: string, why: string) => void) | undefined;
 
   constructor(opts: HaproxyProviderOptions) {
@@ -108,14 +112,14 @@ export class HaproxyProvider implements Provider {
     const lbId = graph.loadBalancer.id;
     const { log } = this.#opts;
     mkdirSync(this.dirOf(lbId), { recursive: true, mode: 0o700 });
-    const plug = await this.#opts.iface.plug(lbId, portsToPlug(graph));
+    const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
     const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress });
     const pid = await instance.masterPid();
     if (pid === null) {
-      await instance.writeConfig(text);
-      const started = await instance.ensureRunning();
+      // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).
+      const started = await instance.startWith(text);
       if (started.adopted) {
         this.counters.adoptions++;
         this.#metrics?.adoptions.inc();
@@ -160,6 +164,24 @@ export class HaproxyProvider implements Provider {
     return { operating: await this.#operatingAfterApply(graph, api), ...(retired ? { retiredCounters: retired } : {}) };
   }
 
+  /**
+   * Plugs the load balancer's ports unless this process last plugged exactly these for it and its
+   * HAProxy still runs: an apply that changes no port (members on subnets already plugged,
+   * listeners, pools) saves the driver's `ip` processes (~3, ~10 ms each). After an agent restart,
+   * or when HAProxy has to be started again, the driver plugs (checks) them anyway.
+   */
+  async #plug(lbId: string, ports: readonly PortPlug[]): Promise<PlugResult> {
+    const key = JSON.stringify(ports);
+    const last = this.#plugged.get(lbId);
+    const running = this.#running.get(lbId);
+    if (last?.key === key && running && (await running.instance.masterPid()) !== null) return last.result;
+    this.#plugged.delete(lbId); // a plug that fails half way leaves the ports somewhere in between
+    const result = await this.#opts.iface.plug(lbId, ports);
+    this.counters.plugs++;
+    this.#plugged.set(lbId, { key, result });
+    return result;
+  }
+
   /** Load balancers whose running HAProxy this process has already checked (adopted or applied). */
   readonly #adopted = new Set<string>();
 
@@ -188,6 +210,9 @@ export class HaproxyProvider implements Provider {
     if (listeners.length === 0) return { operating: operatingFromStats(graph, []), counters: null };
     // Throws when the process is gone: the agent then reconciles, which restarts it.
     const { pid, rows } = await r.api.snapshot();
+    // A worker retired by a reload answers for a few ms more: its counters were recorded when it
+    // retired, and recording them again after the next worker's would count them twice.
+    if (r.instance.isRetired(pid)) return { operating: operatingFromStats(graph, rows), counters: null, objects: objectCountersOf(graph, rows) };
     return { operating: operatingFromStats(graph, rows), counters: countersOf(pid, rows), objects: objectCountersOf(graph, rows) };
   }
 
@@ -198,6 +223,7 @@ export class HaproxyProvider implements Provider {
     await r.instance.stop();
     this.#running.delete(lbId);
     this.#adopted.delete(lbId);
+    this.#plugged.delete(lbId);
     await this.#opts.iface.unplug(lbId);
     rmSync(this.dirOf(lbId), { recursive: true, force: true });
   }
@@ -214,6 +240,7 @@ export class HaproxyProvider implements Provider {
   async close(): Promise<void> {
     for (const r of this.#running.values()) r.unwatch?.();
     this.#running.clear();
+    this.#plugged.clear();
   }
 }
 

@@ -1,9 +1,9 @@
 /**
  * @module drivers/haproxy/process — one HAProxy master-worker per load balancer: configuration
- * validated (`haproxy -c`) before it is written atomically with a last-known-good copy, start,
- * adoption of a running master from its pidfile, hitless reload over the master CLI with the
- * server state saved first (health survives), and stop. HAProxy daemonises (-D), so it outlives
- * an agent restart.
+ * written atomically with a last-known-good copy (checked by `haproxy -c` before a reload, by
+ * HAProxy itself on a start), start, adoption of a running master from its pidfile, hitless reload
+ * over the master CLI with the server state saved first (health survives), and stop. HAProxy
+ * daemonises (-D), so it outlives an agent restart.
  *
  * Liveness is read from /proc/PID/stat, never `kill -0`: PID 1 on our hosts reaps daemons about
  * 1.5 s late, and a zombie answers `kill -0` (haproxy-lab, "Notes and surprises").
@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { run } from '../sys/exec.js';
 import { RuntimeApi, type PinnedWorker } from './runtime-api.js';
-import type { StatRow } from './stats.js';
+import { parseShowInfo, parseShowStat, type StatRow } from './stats.js';
 
 export interface HaproxyInstanceOptions {
   /** The load balancer's state directory (absolute or relative to the agent's working directory). */
@@ -42,6 +42,18 @@ export interface InstancePaths {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long a master CLI command keeps trying to connect while the master re-executes (measured: 50–120 ms). */
+const MASTER_CONNECT_RETRY_MS = 1000;
+/** How many workers retired by reloads are remembered (their answers on the stats socket are stale). */
+const RETIRED_KEPT = 16;
+/** How long a reload waits for an answer from a worker that is not retired (the shared socket hands over in ms). */
+const CURRENT_WAIT_MS = 1000;
+
+/** What connecting to the master CLI fails with while the master re-executes. */
+const MASTER_NOT_LISTENING = new Set(['ECONNREFUSED', 'EAGAIN', 'ENOENT']);
+/** What a connection the re-executing master accepted but never read fails with (Unix socket: our bytes were unread). */
+const MASTER_DROPPED_UNREAD = new Set(['ECONNRESET', 'EPIPE']);
 
 /** The state letter and parent PID from /proc/PID/stat, or null when there is no such process. */
 function procStat(pid: number): { state: string; ppid: number } | null {
@@ -86,6 +98,16 @@ function driverFailed(message: string, detail: string, opts: { retryable: boolea
   return new FulcrumError('DRIVER_FAILED', message, { detail, retryable: opts.retryable, cause: opts.cause });
 }
 
+/** A configuration HAProxy refuses: trying again cannot help, so the objects go to ERROR. */
+function configRejected(said: string): FulcrumError {
+  return driverFailed('The load balancer configuration was rejected by HAProxy.', said, { retryable: false });
+}
+
+/** What HAProxy printed, without the version NOTICE lines (noise in an error's detail). */
+function haproxySaid(r: { stdout: string; stderr: string }): string {
+  return `${r.stderr}${r.stdout}`.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[NOTICE]')).join('\n');
+}
+
 /** One load balancer's HAProxy (master + workers) and its files. Holds no process handle: everything is read back from the directory and /proc. */
 export class HaproxyInstance {
   /** Where the instance keeps its files. */
@@ -94,6 +116,8 @@ export class HaproxyInstance {
   readonly api: RuntimeApi;
   readonly #wrap: readonly string[];
   readonly #bin: string;
+  /** Workers this instance retired by a reload, latest last. */
+  readonly #retired: number[] = [];
 
   constructor(opts: HaproxyInstanceOptions) {
     const dir = resolve(opts.dir); // the master's argv must hold the same path masterPid() looks for
@@ -128,12 +152,10 @@ export class HaproxyInstance {
     const tmp = `${this.paths.config}.tmp`;
     writeSynced(tmp, text);
     if (opts.validate) {
-      // Not -q: it silences the alerts too. The version NOTICE lines are noise in the detail.
-      const r = await run([this.#bin, '-c', '-f', tmp], { allowFailure: true });
+      const r = await this.#check(tmp);
       if (r.code !== 0) {
         rmSync(tmp, { force: true });
-        const said = `${r.stderr}${r.stdout}`.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[NOTICE]')).join('\n');
-        throw driverFailed('The load balancer configuration was rejected by HAProxy.', said, { retryable: false });
+        throw configRejected(haproxySaid(r));
       }
     }
     if (existsSync(this.paths.config)) {
@@ -207,8 +229,9 @@ export class HaproxyInstance {
   /**
    * Starts HAProxy with the configuration on disk unless our master already runs, in which case it
    * is adopted untouched. Resolves once a worker answers on the stats socket. Idempotent.
-   * @throws FulcrumError DRIVER_FAILED (retryable) when HAProxy exits at start (a port in use…)
-   *   or no worker answers within 10 s.
+   * @throws FulcrumError DRIVER_FAILED, not retryable, when HAProxy refuses the configuration
+   *   (`detail`: its complaint; no process is left); retryable when it exits at start for another
+   *   reason (a port in use…) or no worker answers within 10 s.
    */
   async ensureRunning(): Promise<{ adopted: boolean; pid: number }> {
     const running = await this.masterPid();
@@ -219,11 +242,60 @@ export class HaproxyInstance {
     if (!existsSync(this.paths.config)) throw driverFailed('HAProxy could not be started.', `no ${this.paths.config}`, { retryable: false });
     await this.#killAll(); // orphaned workers of a dead master would still hold the listeners
     this.#removeRuntimeFiles();
-    await run([...this.#wrap, this.#bin, '-W', '-D', '-S', this.paths.masterSocket, '-f', this.paths.config, '-p', this.paths.pidFile]);
+    const r = await run([...this.#wrap, this.#bin, '-W', '-D', '-S', this.paths.masterSocket, '-f', this.paths.config, '-p', this.paths.pidFile],
+      { allowFailure: true });
+    if (r.code !== 0) {
+      // HAProxy parses the whole file before it binds or forks, so a refused configuration leaves
+      // no process; anything that did start (a failure after the fork) is stopped all the same.
+      await this.#killAll();
+      this.#removeRuntimeFiles();
+      const said = haproxySaid(r);
+      // Told apart only on this failure path: a file `haproxy -c` accepts failed for another reason
+      // (an address in use, a limit), which a later attempt may not meet.
+      if ((await this.#check(this.paths.config)).code !== 0) throw configRejected(said);
+      throw driverFailed('HAProxy could not be started.', `start (exit ${r.code}): ${said}`, { retryable: true });
+    }
     await this.#waitForWorker(null, 'start');
     const pid = await this.masterPid();
     if (pid === null) throw driverFailed('HAProxy could not be started.', `no live master in ${this.paths.pidFile}`, { retryable: true });
     return { adopted: false, pid };
+  }
+
+  /**
+   * Starts HAProxy on `text` (or adopts our running master, see {@link ensureRunning}) without a
+   * separate `haproxy -c`: HAProxy reads the file before it binds or forks and exits non-zero on
+   * one it refuses, so the check would cost a process start (~30 ms) for nothing. A refused
+   * configuration does not stay: the previous file (if any) is put back, and the refused one is
+   * kept as haproxy.cfg.rejected for the operator. Never leaves a process behind on failure.
+   * @throws FulcrumError DRIVER_FAILED, not retryable, with HAProxy's complaint in `detail`, when
+   *   HAProxy refuses the configuration; retryable when it fails to start for another reason.
+   */
+  async startWith(text: string): Promise<{ adopted: boolean; pid: number }> {
+    const hadPrevious = existsSync(this.paths.config);
+    const isWritten = await this.writeConfig(text, { validate: false });
+    try {
+      return await this.ensureRunning();
+    } catch (err) {
+      if (isWritten && err instanceof FulcrumError && !err.retryable) {
+        renameSync(this.paths.config, `${this.paths.config}.rejected`);
+        // writeConfig copied the previous file to haproxy.cfg.good just before it wrote this one.
+        if (hadPrevious) copyFileSync(this.paths.goodConfig, this.paths.config);
+      }
+      throw err;
+    }
+  }
+
+  /** `haproxy -c` on a file. Not -q: it silences the alerts too. */
+  #check(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return run([this.#bin, '-c', '-f', file], { allowFailure: true });
+  }
+
+  /**
+   * True for a worker this instance retired by a reload. For a few milliseconds after a reload,
+   * such a worker still answers on the shared stats socket: its state and counters are stale.
+   */
+  isRetired(pid: number): boolean {
+    return this.#retired.includes(pid);
   }
 
   /** The current worker's PID (`show info`). @throws FulcrumError DRIVER_FAILED (retryable) when no worker answers. */
@@ -251,8 +323,8 @@ export class HaproxyInstance {
       let last: unknown;
       try {
         const answer = await ask();
-        if (answer.pid !== notPid) return { pid: answer.pid, lastOld };
-        lastOld = answer;
+        if (answer.pid !== notPid && !this.isRetired(answer.pid)) return { pid: answer.pid, lastOld };
+        if (answer.pid === notPid) lastOld = answer;
       } catch (err) {
         last = err; // socket not bound yet, or the old worker just closed it
       }
@@ -279,9 +351,12 @@ export class HaproxyInstance {
   async reload(reason: string): Promise<{ workerPid: number; retiring: { pid: number; rows: StatRow[] } }> {
     let pinned: PinnedWorker | null = null;
     try {
-      pinned = await this.api.pin();
-      let retiring = await this.api.snapshot();
-      const [state] = await this.api.execute(['show servers state']);
+      pinned = await this.#pinCurrent();
+      // Counters and server state from one answer of the current worker: a worker retired by the
+      // previous reload may still answer for a few ms, and its state would be loaded, its
+      // counters recorded twice.
+      const [info, stat, state] = await this.#askCurrent(['show info', 'show stat', 'show servers state']);
+      let retiring = { pid: Number(parseShowInfo(info!).Pid), rows: parseShowStat(stat!) };
       writeSynced(`${this.paths.serverStateFile}.tmp`, `${state ?? ''}\n`);
       renameSync(`${this.paths.serverStateFile}.tmp`, this.paths.serverStateFile);
       await this.#masterCommand('reload');
@@ -293,6 +368,8 @@ export class HaproxyInstance {
         const rows = await pinned.finalCounters(1000).catch(() => null);
         if (rows && rows.length > 0) retiring = { pid: pinned.pid, rows };
       }
+      this.#retired.push(retiring.pid);
+      this.#retired.splice(0, Math.max(0, this.#retired.length - RETIRED_KEPT));
       return { workerPid: next.pid, retiring };
     } catch (err) {
       const inner = err instanceof FulcrumError ? err : null;
@@ -303,16 +380,62 @@ export class HaproxyInstance {
     }
   }
 
-  /** Sends one command on the master CLI and resolves with its output when the master closes the connection. */
-  #masterCommand(command: string): Promise<string> {
-    return new Promise((resolvePromise, reject) => {
+  /** A session pinned to the current worker (not one a reload retired), tried for up to {@link CURRENT_WAIT_MS}. */
+  async #pinCurrent(): Promise<PinnedWorker> {
+    const deadline = Date.now() + CURRENT_WAIT_MS;
+    for (;;) {
+      const pinned = await this.api.pin();
+      if (!this.isRetired(pinned.pid) || Date.now() > deadline) return pinned;
+      pinned.close();
+      await sleep(5);
+    }
+  }
+
+  /** Runs commands (the first `show info`) on the stats socket until a worker that is not retired answers (up to {@link CURRENT_WAIT_MS}). */
+  async #askCurrent(commands: readonly string[]): Promise<string[]> {
+    const deadline = Date.now() + CURRENT_WAIT_MS;
+    for (;;) {
+      const answers = await this.api.execute(commands);
+      const pid = Number(parseShowInfo(answers[0] ?? '').Pid);
+      if (!this.isRetired(pid)) return answers;
+      if (Date.now() > deadline) throw driverFailed('HAProxy did not become ready.', `only retired worker ${pid} answers on ${this.paths.statsSocket}`, { retryable: true });
+      await sleep(5);
+    }
+  }
+
+  /**
+   * Sends one command on the master CLI and resolves with its output when the master closes the
+   * connection. While the master re-executes itself after a `reload` (50–120 ms here) its socket
+   * refuses connections (ECONNREFUSED, EAGAIN, or ENOENT before it is bound again), or accepts one
+   * into a listener that is then closed (ECONNRESET): the command is sent again every 10 ms for up
+   * to {@link MASTER_CONNECT_RETRY_MS}. It is never sent twice to a master that read it: on a Unix
+   * socket, ECONNRESET and EPIPE mean the peer went away with our bytes unread.
+   */
+  async #masterCommand(command: string): Promise<string> {
+    const deadline = Date.now() + MASTER_CONNECT_RETRY_MS;
+    for (;;) {
+      const r = await this.#masterCommandOnce(command);
+      if (r.ok) return r.output;
+      const { err, isConnected, hasAnswer } = r;
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const isUnread = isConnected ? !hasAnswer && MASTER_DROPPED_UNREAD.has(code) : MASTER_NOT_LISTENING.has(code);
+      if (!isUnread || Date.now() >= deadline) {
+        throw driverFailed('HAProxy\'s master does not answer.', `${this.paths.masterSocket} ${command}: ${err.message}`, { retryable: true, cause: err });
+      }
+      await sleep(10);
+    }
+  }
+
+  #masterCommandOnce(command: string): Promise<{ ok: true; output: string } | { ok: false; err: Error; isConnected: boolean; hasAnswer: boolean }> {
+    return new Promise((resolvePromise) => {
       const chunks: Buffer[] = [];
+      let isConnected = false;
       const sock = connect(this.paths.masterSocket);
       sock.setTimeout(5000, () => sock.destroy(new Error('no answer within 5 s')));
+      sock.on('connect', () => { isConnected = true; });
       sock.on('data', (d: Buffer) => chunks.push(d));
-      sock.on('error', (err) => reject(driverFailed('HAProxy\'s master does not answer.', `${this.paths.masterSocket} ${command}: ${err.message}`,
-        { retryable: true, cause: err })));
-      sock.on('close', (hadError) => { if (!hadError) resolvePromise(Buffer.concat(chunks).toString()); });
+      sock.on('error', (err) => resolvePromise({ ok: false, err, isConnected, hasAnswer: chunks.length > 0 }));
+      sock.on('close', (hadError) => { if (!hadError) resolvePromise({ ok: true, output: Buffer.concat(chunks).toString() }); });
       sock.end(`${command}\n`);
     });
   }

@@ -85,7 +85,7 @@ function graph(parts: Partial<Omit<LoadBalancerGraph, 'loadBalancer'>> & { vip?:
   return {
     loadBalancer, listeners: parts.listeners ?? [], pools: parts.pools ?? [], members: parts.members ?? [],
     healthMonitors: parts.healthMonitors ?? [], l7Policies: parts.l7Policies ?? [], l7Rules: parts.l7Rules ?? [],
-    vipPort: null, memberPorts: [], subnets: [],
+    vipPort: null, memberPorts: [], subnets: [], networks: [],
   };
 }
 

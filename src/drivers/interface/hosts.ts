@@ -43,15 +43,33 @@ export async function createHost(h: HostSpec): Promise<void> {
   ], h.namespace);
 }
 
-/** Starts the HTTP responder in a host's namespace; returns its PID. */
+/**
+ * Starts the HTTP responder in a host's namespace; resolves with its PID once it answers there.
+ * Node takes 50–150 ms to listen: a member added before that refuses connections, and HAProxy
+ * sends its requests to the other members (a flaky "every member answers" check otherwise).
+ */
 export async function serveHttp(namespace: string, address: string, port: number, text: string, logFile = '/dev/null'): Promise<number> {
   if (!/^[\w .:-]{1,64}$/.test(text)) throw new Error(`serveHttp: text must be printable words (got ${JSON.stringify(text)})`);
   const script = fileURLToPath(new URL('./http-responder.js', import.meta.url));
   const fd = openSync(logFile, 'a');
+  let pid: number;
   try {
-    return await spawnDetached(['ip', 'netns', 'exec', namespace, process.execPath, script, address, String(port), text], { stdoutFile: fd });
+    pid = await spawnDetached(['ip', 'netns', 'exec', namespace, process.execPath, script, address, String(port), text], { stdoutFile: fd });
   } finally {
     closeSync(fd);
+  }
+  await untilAnswers(namespace, address.includes(':') ? `http://[${address}]:${port}/` : `http://${address}:${port}/`, 10_000);
+  return pid;
+}
+
+/** Polls `url` from inside `namespace` (curl, one second each) until it answers, for up to `timeoutMs`. */
+async function untilAnswers(namespace: string, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await run(['ip', 'netns', 'exec', namespace, 'curl', '-s', '-o', '/dev/null', '--max-time', '1', url], { allowFailure: true, timeoutMs: 5000 });
+    if (r.code === 0) return;
+    if (Date.now() > deadline) throw new Error(`serveHttp: nothing answers ${url} in ${namespace} after ${timeoutMs} ms (curl exit ${r.code})`);
+    await new Promise((res) => setTimeout(res, 20));
   }
 }
 

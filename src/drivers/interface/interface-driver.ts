@@ -48,9 +48,13 @@ export interface InterfaceDriver {
   plugged(): Promise<string[]>;
 }
 
-/** The ports a graph needs, VIP port first, then its ports on member subnets. */
-export function portsToPlug(graph: LoadBalancerGraph, mtuOf: (networkId: string) => number = () => 1500): PortPlug[] {
+/** Neutron's MTU for a network that does not say (and for one no longer in the graph). */
+export const DEFAULT_MTU = 1500;
+
+/** The ports a graph needs, VIP port first, then its ports on member subnets, each with its network's MTU. */
+export function portsToPlug(graph: LoadBalancerGraph): PortPlug[] {
   const subnets = new Map<string, Subnet>(graph.subnets.map((s) => [s.id, s]));
+  const mtus = new Map<string, number>(graph.networks.map((n) => [n.id, n.mtu]));
   const toPlug = (port: Port, isVip: boolean): PortPlug => {
     const addresses: PlugAddress[] = [];
     const gateways: string[] = [];
@@ -62,7 +66,7 @@ export function portsToPlug(graph: LoadBalancerGraph, mtuOf: (networkId: string)
       if (isVip && s.gatewayIp) gateways.push(s.gatewayIp);
       routes.push(...s.hostRoutes);
     }
-    return { portId: port.id, networkId: port.networkId, macAddress: port.macAddress, mtu: mtuOf(port.networkId), addresses, gateways, routes };
+    return { portId: port.id, networkId: port.networkId, macAddress: port.macAddress, mtu: mtus.get(port.networkId) ?? DEFAULT_MTU, addresses, gateways, routes };
   };
   const out: PortPlug[] = [];
   if (graph.vipPort) out.push(toPlug(graph.vipPort, true));

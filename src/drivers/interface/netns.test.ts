@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { linkExists, linksIn, netnsExists } from '../sys/ip.js';
 import { createHost, curlFrom, deleteHost, serveHttp } from './hosts.js';
@@ -61,6 +62,17 @@ test('plugging the same ports again changes nothing; a new VIP address replaces 
   await driver.plug(lbId, [vipPort(net(8))]);
   const after = (await linksIn(namespaceOf(lbId))).find((l) => l.name === tapOf(port.portId));
   assert.deepEqual(after?.addresses.map((a) => a.address), [net(8)]);
+});
+
+test('the port takes its network\'s MTU on both ends of its veth pair', async () => {
+  const mtuOf = async (): Promise<{ inside: number | undefined; root: number }> => ({
+    inside: (await linksIn(namespaceOf(lbId))).find((l) => l.name === tapOf(port.portId))?.mtu,
+    root: Number(readFileSync(`/sys/class/net/${tapOf(port.portId)}/mtu`, 'utf8')),
+  });
+  await driver.plug(lbId, [{ ...vipPort(net(8)), mtu: 1400 }]);
+  assert.deepEqual(await mtuOf(), { inside: 1400, root: 1400 });
+  await driver.plug(lbId, [vipPort(net(8))]);
+  assert.deepEqual(await mtuOf(), { inside: 1500, root: 1500 });
 });
 
 test('unplug removes namespace and links; the bridge goes with its last port', async () => {

@@ -34,6 +34,12 @@ function checkName(name: string): string {
 
 const isV6 = (a: string): boolean => a.includes(':');
 
+/** An MTU `ip` can be given: an integer from IPv4's minimum (68) to the largest a veth takes. */
+function checkMtu(mtu: number): number {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new Error(`unusable MTU ${JSON.stringify(mtu)}`);
+  return mtu;
+}
+
 /** The bridges the root-side ends of these veth pairs hang on (read before the pairs go). */
 function bridgesOf(taps: readonly string[]): Set<string> {
   const bridges = new Set<string>();
@@ -73,7 +79,8 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
         const tap = checkName(tapOf(p.portId));
         if (!linkExists(bridge)) root.push(`link add ${bridge} type bridge`, `link set ${bridge} up`);
         if (!linkExists(tap)) root.push(`link add ${tap} type veth peer name ${tap} netns ${ns}`);
-        root.push(`link set ${tap} master ${bridge} up`);
+        // Both ends of the pair carry the network's MTU (as Neutron's Linux bridge agent sets its taps).
+        root.push(`link set ${tap} master ${bridge} mtu ${checkMtu(p.mtu)} up`);
       }
       await ipBatch(root);
     });
@@ -93,7 +100,7 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
       const tap = tapOf(p.portId);
       const link = current.find((l) => l.name === tap);
       if (!link || !link.up || link.mac !== p.macAddress || link.mtu !== p.mtu) {
-        inside.push(`link set ${tap} address ${p.macAddress} mtu ${p.mtu} up`);
+        inside.push(`link set ${tap} address ${p.macAddress} mtu ${checkMtu(p.mtu)} up`);
       }
       const want = new Set(p.addresses.map((a) => `${a.address}/${a.prefixLength}`));
       for (const a of link?.addresses ?? []) {
