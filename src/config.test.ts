@@ -18,6 +18,8 @@ test('defaults: embedded identity, SQLite in the data dir, netns, the public URL
   assert.equal(c.tokenTtlSeconds, 3600);
   assert.equal(c.keystone, null);
   assert.equal(c.metricsListen, null);
+  assert.equal(c.l7Retries, 'off');
+  assert.equal(load([], { FULCRUM_L7_RETRIES: 'idempotent' }).l7Retries, 'idempotent');
   assert.deepEqual(load(['--metrics-listen', '0.0.0.0:9100']).metricsListen, { host: '0.0.0.0', port: 9100 });
   assert.deepEqual(load([], { FULCRUM_METRICS_LISTEN: '[::1]:9101' }).metricsListen, { host: '::1', port: 9101 });
   assert.equal(load(['--listen', '[::1]:80']).publicUrl, 'http://[::1]:80');
@@ -31,6 +33,7 @@ test('refusals name the setting', () => {
     [['--listen', 'nowhere'], {}, /--listen/],
     [['--metrics-listen', '9100'], {}, /--metrics-listen/],
     [['--token-ttl', '0'], {}, /--token-ttl/],
+    [['--l7-retries', 'all'], {}, /--l7-retries must be one of off, idempotent/],
     [['--public-url', 'ftp://x'], {}, /--public-url/],
     [['--auth', 'keystone'], {}, /--keystone-url/],
     [['--auth', 'keystone', '--keystone-url', 'http://ks:5000'], {}, /service password/],

@@ -9,6 +9,8 @@ import { resolve, join } from 'node:path';
 
 export const AUTH_MODES = ['noauth', 'embedded', 'keystone'] as const;
 export const INTERFACE_DRIVERS = ['netns', 'host'] as const;
+/** What HAProxy resends when a server fails a request (drivers/haproxy/render.ts `L7_RETRIES`). */
+export const L7_RETRY_MODES = ['off', 'idempotent'] as const;
 
 export interface Config {
   dataDir: string;
@@ -22,6 +24,8 @@ export interface Config {
   interfaceDriver: (typeof INTERFACE_DRIVERS)[number];
   /** The provider used when a load balancer names none. */
   defaultProvider: string;
+  /** `--l7-retries`: whether HTTP backends resend idempotent requests a server closed before answering. */
+  l7Retries: (typeof L7_RETRY_MODES)[number];
   logLevel: string;
   /** The base URL clients reach this server at: the catalog, credential files and links use it. */
   publicUrl: string;
@@ -58,6 +62,10 @@ Options (each also read from the environment variable shown):
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, haproxy]
   --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
+  --l7-retries MODE         off | idempotent: HTTP pools resend a GET,    [FULCRUM_L7_RETRIES, off]
+                            HEAD, OPTIONS, PUT, DELETE or TRACE that a
+                            member closed before answering (costs ~6 %
+                            of peak req/s)
   -h, --help                this help
 
 Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
@@ -92,7 +100,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     options: {
       'data-dir': { type: 'string' }, listen: { type: 'string' }, 'metrics-listen': { type: 'string' }, database: { type: 'string' },
       auth: { type: 'string' }, 'interface-driver': { type: 'string' }, provider: { type: 'string' },
-      'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'log-level': { type: 'string' }, 'l7-retries': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
       'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
       'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
@@ -132,6 +140,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     keystone: auth === 'keystone' ? keystoneConfig(values, env) : null,
     interfaceDriver: pick('--interface-driver', values['interface-driver'] ?? env.FULCRUM_INTERFACE_DRIVER ?? 'netns', INTERFACE_DRIVERS),
     defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
+    l7Retries: pick('--l7-retries', values['l7-retries'] ?? env.FULCRUM_L7_RETRIES ?? 'off', L7_RETRY_MODES),
     logLevel: values['log-level'] ?? env.FULCRUM_LOG_LEVEL ?? 'info',
   };
 }

@@ -42,7 +42,7 @@ function makeProviders(config: Config, log: Logger, metrics: MetricsRegistry): M
   const iface = config.interfaceDriver === 'netns'
     ? new NetnsInterfaceDriver({ log: log.child({ component: 'netns' }) })
     : new HostInterfaceDriver();
-  const haproxy = new HaproxyProvider({ stateDir: join(config.dataDir, 'lb'), iface, log: log.child({ component: 'haproxy' }), metrics });
+  const haproxy = new HaproxyProvider({ stateDir: join(config.dataDir, 'lb'), iface, log: log.child({ component: 'haproxy' }), metrics, l7Retries: config.l7Retries });
   const noop = new NoopProvider();
   return new Map<string, Provider>([[haproxy.name, haproxy], [noop.name, noop]]);
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { MetricsRegistry } from '../../src/domain/metrics.js';
 import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
+import type { L7Retries } from '../../src/drivers/haproxy/render.js';
 import { createHost, curlFrom, deleteHost, serveHttp, type HostSpec } from '../../src/drivers/interface/hosts.js';
 import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
 import { run as exec } from '../../src/drivers/sys/exec.js';
@@ -20,6 +21,8 @@ export interface SubnetRef { id: string; network_id: string }
 export interface RequestOptions {
   headers?: Readonly<Record<string, string>>;
   cookie?: string;
+  /** The request method (default GET); HEAD asks for the headers only. */
+  method?: string;
 }
 
 /** One HTTP answer: status, the Location header (null without one) and the body. */
@@ -68,7 +71,7 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
 }
 
 /** With `metrics`, the API, agent and HAProxy provider record into it (as `fulcrum up` wires them). */
-export async function makeScene(opts: { metrics?: MetricsRegistry } = {}): Promise<Scene> {
+export async function makeScene(opts: { metrics?: MetricsRegistry; l7Retries?: L7Retries } = {}): Promise<Scene> {
   const run = randomUUID().slice(0, 6);
   const octet = 100 + Math.floor(Math.random() * 150);
   const lbNet = `10.201.${octet}`;
@@ -76,7 +79,10 @@ export async function makeScene(opts: { metrics?: MetricsRegistry } = {}): Promi
   let provider!: HaproxyProvider;
   const t = await makeTestApi({
     providers: (dir) => {
-      provider = new HaproxyProvider({ stateDir: join(dir, 'lb'), iface: new NetnsInterfaceDriver(), log: quiet, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+      provider = new HaproxyProvider({
+        stateDir: join(dir, 'lb'), iface: new NetnsInterfaceDriver(), log: quiet,
+        ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.l7Retries ? { l7Retries: opts.l7Retries } : {}),
+      });
       return [provider];
     },
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
@@ -122,6 +128,8 @@ export async function makeScene(opts: { metrics?: MetricsRegistry } = {}): Promi
       const argv = ['ip', 'netns', 'exec', ns('cli'), 'curl', '-sS', '-i', '--max-time', '2'];
       for (const [name, value] of Object.entries(opts.headers ?? {})) argv.push('-H', `${name}: ${value}`);
       if (opts.cookie !== undefined) argv.push('--cookie', opts.cookie);
+      if (opts.method === 'HEAD') argv.push('--head');
+      else if (opts.method !== undefined) argv.push('-X', opts.method);
       const { stdout } = await exec([...argv, url], { timeoutMs: 5000 });
       const [head = '', ...rest] = stdout.split('\r\n\r\n');
       const lines = head.split('\r\n');

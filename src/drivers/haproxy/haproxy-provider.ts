@@ -17,7 +17,7 @@ import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observ
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
-import { renderConfig } from './render.js';
+import { renderConfig, type L7Retries } from './render.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StatRow } from './stats.js';
 
@@ -35,6 +35,8 @@ export interface HaproxyProviderOptions {
   haproxyBin?: string;
   /** Where starts, adoptions, reloads (by cause) and runtime changes are counted. */
   metrics?: MetricsRegistry;
+  /** HTTP backends' L7 retries (render.ts); default off. */
+  l7Retries?: L7Retries;
 }
 
 /** Counts of what the provider did, for logs, tests and metrics. */
@@ -115,7 +117,7 @@ export class HaproxyProvider implements Provider {
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
-    const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress });
+    const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
     const pid = await instance.masterPid();
     if (pid === null) {
       // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).

@@ -153,6 +153,7 @@ function l7Scene(): LoadBalancerGraph {
 const SCENES: Record<string, { graph: () => LoadBalancerGraph; opts?: RenderOptions }> = {
   l7: { graph: l7Scene },
   seed: { graph: seedScene },
+  'seed-l7-retries': { graph: seedScene, opts: { l7Retries: 'idempotent' } },
   'tcp-source-ip': {
     graph: () => graph({
       listeners: [listener(uid(1), { protocol: 'TCP', protocolPort: 3306, defaultPoolId: uid(2) as Pool['id'] })],

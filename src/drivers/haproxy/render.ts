@@ -36,7 +36,17 @@ export interface RenderOptions {
    * unprivileged runs); default the load balancer's `vipAddress`.
    */
   bindAddress?: string;
+  /**
+   * `idempotent`: HTTP backends resend a request that a server closed or garbled before answering
+   * (HAProxy L7 retries) when its method is idempotent (RFC 9110: GET, HEAD, OPTIONS, PUT, DELETE,
+   * TRACE). Default `off`, as the seed's and Octavia's configurations: L7 retries make HAProxy 2.6
+   * copy each request's whole buffer, about 6 % of throughput (README, Benchmarks).
+   */
+  l7Retries?: L7Retries;
 }
+
+export const L7_RETRIES = ['off', 'idempotent'] as const;
+export type L7Retries = (typeof L7_RETRIES)[number];
 
 /** Global maxconn when none is given: below the ~9.9 k that a 20000 fd cap allows under `strict-limits`. */
 export const DEFAULT_GLOBAL_MAXCONN = 9000;
@@ -117,6 +127,8 @@ interface BackendView {
   mode: CfgToken;
   balance: CfgToken;
   isHttp: boolean;
+  /** L7 retries for idempotent requests (HTTP backends, `l7Retries: 'idempotent'`). */
+  isL7Retry: boolean;
   timeoutConnect: CfgToken | null;
   timeoutServer: CfgToken | null;
   persistence: PersistenceView | null;
@@ -360,7 +372,7 @@ function toServer(m: Member, p: Pool, hasCheck: boolean): ServerView {
   };
 }
 
-function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph): BackendView {
+function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, opts: RenderOptions): BackendView {
   const at = (field: string): CfgSite => site('pool', p.id, field);
   if (UNSUPPORTED_POOL_PROTOCOLS.includes(p.protocol)) throw unsupported(at('protocol'), p.protocol);
   if (!VALID_LISTENER_POOL_PROTOCOLS[l.protocol].includes(p.protocol)) {
@@ -379,6 +391,7 @@ function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph): 
     mode: cfgKeyword(l.protocol, MODES, site('listener', l.id, 'protocol')),
     balance: cfgKeyword(p.lbAlgorithm, BALANCE, at('lb_algorithm')),
     isHttp,
+    isL7Retry: isHttp && opts.l7Retries === 'idempotent',
     timeoutConnect: timeoutMs(l.timeoutMemberConnect, site('listener', l.id, 'timeout_member_connect')),
     timeoutServer: timeoutMs(l.timeoutMemberData, site('listener', l.id, 'timeout_member_data')),
     persistence: toPersistence(p, vip, isHttp),
@@ -423,7 +436,7 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
     const l7 = toL7(l, graph);
     for (const p of l7.pools) use(p, l, site('l7policy', graph.l7Policies.find((x) => x.redirectPoolId === p.id && x.listenerId === l.id)?.id, 'redirect_pool_id'));
     frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts));
-    for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph));
+    for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph, opts));
   }
   return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, frontends, backends };
 }
@@ -526,7 +539,9 @@ const printBackend = (b: BackendView): string => section(`backend ${b.id}`, [
   `mode ${b.mode}`,
   `balance ${b.balance}`,
   'option allbackups',
-  b.isHttp && 'retry-on all-retryable-errors',
+  // Not response-timeout: a slow server is not a dead one, and resending to it under load adds load.
+  b.isL7Retry && 'retry-on conn-failure empty-response junk-response 0rtt-rejected',
+  b.isL7Retry && 'http-request disable-l7-retry unless METH_GET || METH_OPTIONS || METH_PUT || METH_DELETE || METH_TRACE',
   b.timeoutConnect && `timeout connect ${b.timeoutConnect}`,
   b.timeoutServer && `timeout server ${b.timeoutServer}`,
   ...printPersistence(b.persistence),
