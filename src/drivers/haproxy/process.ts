@@ -233,14 +233,16 @@ export class HaproxyInstance {
    *   (`detail`: its complaint; no process is left); retryable when it exits at start for another
    *   reason (a port in use…) or no worker answers within 10 s.
    */
-  async ensureRunning(): Promise<{ adopted: boolean; pid: number }> {
+  async ensureRunning(opts: { isFirst?: boolean } = {}): Promise<{ adopted: boolean; pid: number }> {
     const running = await this.masterPid();
     if (running !== null) {
       await this.#waitForWorker(null, 'adopt');
       return { adopted: true, pid: running };
     }
     if (!existsSync(this.paths.config)) throw driverFailed('HAProxy could not be started.', `no ${this.paths.config}`, { retryable: false });
-    await this.#killAll(); // orphaned workers of a dead master would still hold the listeners
+    // Orphaned workers of a dead master would still hold the listeners. Finding them reads every
+    // process's cmdline (synchronously, 2–30 ms here): not for a first start, which has none.
+    if (opts.isFirst !== true) await this.#killAll();
     this.#removeRuntimeFiles();
     const r = await run([...this.#wrap, this.#bin, '-W', '-D', '-S', this.paths.masterSocket, '-f', this.paths.config, '-p', this.paths.pidFile],
       { allowFailure: true });
@@ -274,7 +276,8 @@ export class HaproxyInstance {
     const hadPrevious = existsSync(this.paths.config);
     const isWritten = await this.writeConfig(text, { validate: false });
     try {
-      return await this.ensureRunning();
+      // No configuration before this one: no HAProxy can ever have run on it.
+      return await this.ensureRunning({ isFirst: !hadPrevious && !existsSync(this.paths.goodConfig) && !existsSync(this.paths.pidFile) });
     } catch (err) {
       if (isWritten && err instanceof FulcrumError && !err.retryable) {
         renameSync(this.paths.config, `${this.paths.config}.rejected`);
