@@ -33,6 +33,8 @@ export const HEALTH_MONITOR_DEFAULT_URL_PATH = '/';
 export const HEALTH_MONITOR_DEFAULT_EXPECTED_CODES = '200';
 /** `[api_settings] udp_connect_min_interval_health_monitor`. */
 export const UDP_CONNECT_MIN_INTERVAL_HEALTH_MONITOR = 3;
+/** Largest health monitor delay or timeout, in seconds: HAProxy's 32-bit millisecond timers (2^31 − 1 ms). */
+export const MAX_HM_SECONDS = 2_147_483;
 export const SUPPORTED_HTTP_VERSIONS = [1.0, 1.1] as const;
 /** A host name as Octavia accepts it for `domain_name` (`DOMAIN_NAME_REGEX`, in JS syntax). */
 export const DOMAIN_NAME_PATTERN = '^(?=.{1,253}\\.?$)(?:(?!-|[^.]+_)[A-Za-z0-9-_]{1,63}(?<!-)(?:\\.|$))+$';

@@ -6,6 +6,7 @@
  * and request attributes → the service's inputs. Names the two APIs share map through the
  * Octavia view's input tables, so one wire name has one domain name.
  */
+import { MAX_HM_SECONDS } from '../../domain/limits.js';
 import type { HealthMonitor, Listener, LoadBalancer, Member, Pool, Stats } from '../../domain/model.js';
 import type { StatusTree } from '../../service/load-balancers.js';
 import type { View } from '../../service/objects.js';
@@ -100,8 +101,9 @@ export const ATTRIBUTES = {
     pools: readOnly,
     type: { post: true, put: false, validate: [values(HEALTH_MONITOR_TYPES)] },
     // Neutron allows 0 (`non_negative`); HAProxy cannot check every 0 ms, so 1 is the floor (as the Octavia view).
-    delay: { post: true, put: true, convert: toInt, validate: [range(1, DB_INTEGER_MAX_VALUE)] },
-    timeout: { post: true, put: true, convert: toInt, validate: [range(1, DB_INTEGER_MAX_VALUE)] },
+    // … and HAProxy's timers are 32-bit milliseconds: at most 2,147,483 s.
+    delay: { post: true, put: true, convert: toInt, validate: [range(1, MAX_HM_SECONDS)] },
+    timeout: { post: true, put: true, convert: toInt, validate: [range(1, MAX_HM_SECONDS)] },
     max_retries: { post: true, put: true, convert: toInt, validate: [range(1, 10)] },
     max_retries_down: { post: true, put: true, optional: true, convert: toInt, validate: [range(1, 10)] },
     http_method: { post: true, put: true, optional: true, validate: [values(HTTP_METHODS)] },

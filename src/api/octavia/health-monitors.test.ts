@@ -80,6 +80,16 @@ test('a non-HTTP monitor has no HTTP fields; one monitor per pool; a pending poo
   const putNull = await call(t.app, 'PUT', `/v2/lbaas/healthmonitors/${ping.body.healthmonitor.id}`, { healthmonitor: { delay: null } });
   assert.equal(putNull.status, 400);
   assert.equal(putNull.body.faultstring, 'None is not a valid option for delay');
+  // HAProxy's timers are 32-bit milliseconds: a longer delay or timeout is refused here, not in the data plane.
+  for (const [field, value] of [['delay', 2_147_484], ['timeout', 3_000_000]] as const) {
+    const tooLong = await call(t.app, 'PUT', `/v2/lbaas/healthmonitors/${ping.body.healthmonitor.id}`, { healthmonitor: { [field]: value } });
+    assert.equal(tooLong.status, 400, field);
+    assert.match(tooLong.body.faultstring, new RegExp(`${field}.*2147483`), tooLong.body.faultstring);
+    const created = await post({ pool_id: poolId, type: 'TCP', delay: 5, timeout: 2, max_retries: 2, [field]: value });
+    assert.equal(created.status, 400, field);
+  }
+  const longest = await call(t.app, 'PUT', `/v2/lbaas/healthmonitors/${ping.body.healthmonitor.id}`, { healthmonitor: { delay: 2_147_483 } });
+  assert.equal(longest.status, 200, JSON.stringify(longest.body));
 
   const other = await pool('hm-409-b');
   const restorePool = await holdStatus(t.store, 'pool', other.poolId, 'PENDING_CREATE');

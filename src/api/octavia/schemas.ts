@@ -4,7 +4,7 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import {
-  COOKIE_NAME_PATTERN, DOMAIN_NAME_PATTERN, EXPECTED_CODES_PATTERN, MAX_HM_RETRIES, MAX_L7_STRING, MAX_L7POLICY_POSITION,
+  COOKIE_NAME_PATTERN, DOMAIN_NAME_PATTERN, EXPECTED_CODES_PATTERN, MAX_HM_RETRIES, MAX_HM_SECONDS, MAX_L7_STRING, MAX_L7POLICY_POSITION,
   MAX_TIMEOUT, MAX_WEIGHT, MIN_CONNECTION_LIMIT, MIN_HM_RETRIES, MIN_L7POLICY_POSITION, MIN_TIMEOUT, MIN_WEIGHT,
   SUPPORTED_HTTP_VERSIONS,
 } from '../../domain/limits.js';
@@ -144,21 +144,27 @@ export const MemberPut = Type.Object({
 }, { additionalProperties: false });
 
 const Retries = Type.Integer({ minimum: MIN_HM_RETRIES, maximum: MAX_HM_RETRIES });
+/**
+ * Health monitor delay and timeout, in seconds. Octavia takes any 32-bit integer; HAProxy counts
+ * `inter` and `timeout check` in milliseconds in 32 bits and refuses more than 2,147,483 s, so a
+ * larger value would be accepted here and then fail in the data plane.
+ */
+const MonitorSeconds = Type.Integer({ minimum: 1, maximum: MAX_HM_SECONDS });
 const ExpectedCodes = Type.String({ pattern: EXPECTED_CODES_PATTERN });
 const HttpVersion = Type.Unsafe<number>({ type: 'number', enum: [...SUPPORTED_HTTP_VERSIONS] });
 const DomainName = Type.String({ minLength: 1, maxLength: 255, pattern: DOMAIN_NAME_PATTERN });
 
 /** Health monitor fields shared by `POST /healthmonitors` and a monitor of a fully-populated create. */
 export const healthMonitorFields = {
-  name: Opt(Name), type: StrEnum(HEALTH_MONITOR_TYPES), delay: Int32(1),
-  timeout: Int32(1), max_retries_down: Opt(Retries), max_retries: Retries,
+  name: Opt(Name), type: StrEnum(HEALTH_MONITOR_TYPES), delay: MonitorSeconds,
+  timeout: MonitorSeconds, max_retries_down: Opt(Retries), max_retries: Retries,
   http_method: Opt(StrEnum(HTTP_METHODS)), url_path: Opt(Type.String()), expected_codes: Opt(ExpectedCodes),
   admin_state_up: Type.Optional(Type.Boolean()), tags: Opt(Tags), http_version: Opt(HttpVersion),
   domain_name: Opt(DomainName),
 };
 
 export const HealthMonitorPut = Type.Object({
-  name: Opt(Name), delay: Opt(Int32(1)), timeout: Opt(Int32(1)),
+  name: Opt(Name), delay: Opt(MonitorSeconds), timeout: Opt(MonitorSeconds),
   max_retries_down: Opt(Retries), max_retries: Opt(Retries), http_method: Opt(StrEnum(HTTP_METHODS)),
   url_path: Opt(Type.String()), expected_codes: Opt(ExpectedCodes), admin_state_up: Type.Optional(Type.Boolean()),
   tags: Opt(Tags), http_version: Opt(HttpVersion), domain_name: Opt(DomainName),
