@@ -14,7 +14,7 @@ import {
   fromWire, HEALTH_MONITOR_INPUT, LISTENER_INPUT, MEMBER_INPUT, poolFromWire, type FieldMap,
 } from '../octavia/wire.js';
 import {
-  atLeast, atMostDbInteger, DB_INTEGER_MAX_VALUE, dictOrEmpty, ipAddress, ipAddressOrNone, listOfStrings,
+  atLeast, atMostDbInteger, dictOrEmpty, ipAddress, ipAddressOrNone, listOfStrings,
   noneToEmptyDict, range, regex, regexOrNone, string, stringOrNone, toBoolean, toInt, toList, uuid, uuidOrNone,
   values, type AttributeMap, type AttributeSpec,
 } from './attributes.js';
