@@ -102,6 +102,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
     app.addHook('onClose', async () => hub.detach());
     events = { hub };
   }
+  if (deps.authenticate && !events.authenticate) events = { ...events, authenticate: deps.authenticate };
   for (const prefix of ['/v2/lbaas', '/v2.0/lbaas']) {
     await app.register(async (scope) => {
       loadBalancerRoutes(scope, deps);

@@ -84,6 +84,14 @@ export class ApiClient {
     this.#endpoint = ep;
   }
 
+  /**
+   * Forgets the endpoint and token resolved so far: the next request logs in again (a new token
+   * from the OS_* password credentials; a token given as OS_TOKEN stays the same).
+   */
+  renew(): void {
+    this.#resolved = null;
+  }
+
   /** Sends one request; returns the parsed body (null when empty); throws {@link ApiError} unless 2xx. */
   async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };

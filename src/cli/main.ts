@@ -129,6 +129,9 @@ function buildProgram(io: Required<Omit<CliIo, 'signal'>> & Pick<CliIo, 'signal'
       if (s.identityUrl === undefined) throw new CliError('identity commands need a login: source an openrc file (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD…)');
       return { url: s.identityUrl, ...(s.token !== undefined ? { token: s.token } : {}) };
     }),
+    relogin: () => {
+      session = null;
+    },
     out: io.stdout,
     err: io.stderr,
     waitOptions: () => ({ err: io.stderr, startedAt, intervalMs: WAIT_INTERVAL_MS, timeoutMs: opts().waitTimeout * 1000 }),

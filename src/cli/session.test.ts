@@ -7,22 +7,33 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { makeTestApi, type TestApi } from '../../test/helpers/fixtures.js';
+import { until } from '../../test/helpers/scene.js';
 import { PASSWORDS } from '../identity/fixtures.js';
+import { EventHub } from '../service/events.js';
 import { runCli } from './main.js';
 import { parseOpenrc } from './session.js';
 
 let api: TestApi;
 let url: string;
 const seen: { url: string; token: boolean; project: boolean }[] = [];
+/** The token of each event stream opened, in order. */
+const streamTokens: string[] = [];
+const hub = new EventHub();
 
 before(async () => {
-  api = await makeTestApi({ identity: true });
+  // Keep-alives (and so token checks on open streams) every 100 ms instead of 15 s.
+  api = await makeTestApi({ identity: true, events: { hub, keepAliveMs: 100 } });
+  hub.attach(api.store);
   api.app.addHook('onRequest', async (request) => {
     seen.push({ url: request.url, token: request.headers['x-auth-token'] !== undefined, project: request.headers['x-project-id'] !== undefined });
+    if (request.url.startsWith('/v2/lbaas/events')) streamTokens.push(String(request.headers['x-auth-token']));
   });
   url = await api.app.listen({ host: '127.0.0.1', port: 0 });
 });
-after(() => api.close());
+after(async () => {
+  hub.detach();
+  await api.close();
+});
 
 /** An openrc's environment for a user (no FULCRUM_URL: the endpoint comes from the catalog). */
 const openrc = (user: string, password: string, project: string): Record<string, string> => ({
@@ -91,4 +102,28 @@ test('without credentials the client falls back to noauth\'s X-Project-Id, which
 test('parseOpenrc reads what fulcrum up writes: single quotes, an escaped quote, unquoted values', () => {
   const text = "# comment\nexport OS_AUTH_URL='http://h:9876/v3'\nexport OS_PASSWORD='it'\\''s'\nexport OS_USER_DOMAIN_NAME=Default\necho nope\n";
   assert.deepEqual(parseOpenrc(text), { OS_AUTH_URL: 'http://h:9876/v3', OS_PASSWORD: "it's", OS_USER_DOMAIN_NAME: 'Default' });
+});
+
+test('fulcrum watch logs in again when the server ends its stream for a revoked token, and misses nothing', async () => {
+  const env = openrc('demo', PASSWORDS.demo, 'demo');
+  let out = '';
+  const stop = new AbortController();
+  const done = runCli(['watch'], { stdout: { write: (x: string) => (out += x) }, stderr: { write: () => true }, env, signal: stop.signal });
+  const from = streamTokens.length;
+  await until('watch subscribed', async () => (streamTokens.length > from && hub.subscriberCount === 1 ? true : undefined), 5000);
+  const first = streamTokens[from]!;
+  const net = (await fulcrum(env, ['network', 'create', 'n-watch', '-f', 'json']));
+  const subnet = JSON.parse((await fulcrum(env, ['subnet', 'create', '--network', 'n-watch', '--subnet-range', '10.77.0.0/24', 'sn-watch', '-f', 'json'])).out);
+  assert.equal(net.code, 0, net.err);
+  const lb = await fulcrum(env, ['loadbalancer', 'create', '--name', 'before-revoke', '--vip-subnet-id', subnet.id]);
+  assert.equal(lb.code, 0, lb.err);
+  await until('the first create seen', async () => (out.includes('before-revoke') ? true : undefined), 5000);
+  const revoked = await fetch(`${url}/v3/auth/tokens`, { method: 'DELETE', headers: { 'x-auth-token': first, 'x-subject-token': first } });
+  assert.equal(revoked.status, 204);
+  await until('a new stream with a new token', async () => (streamTokens.slice(from + 1).some((tk) => tk !== first) ? true : undefined), 10_000);
+  const again = await fulcrum(env, ['loadbalancer', 'create', '--name', 'after-revoke', '--vip-subnet-id', subnet.id]);
+  assert.equal(again.code, 0, again.err);
+  await until('the second create seen', async () => (out.includes('after-revoke') ? true : undefined), 5000);
+  stop.abort();
+  assert.equal(await done, 0);
 });

@@ -177,3 +177,19 @@ test('keep-alive comments flow; a client that disconnects leaves no subscription
   await until('the server dropped every subscription', async () => (hub.subscriberCount === 0 ? true : undefined), 5000);
   assert.equal(hub.subscriberCount, 0);
 });
+
+test('a stream ends once its token is revoked: the next keep-alive checks it, and reconnecting is 401', async () => {
+  const token = await login('demo', PASSWORDS.demo, 'demo');
+  const s = await open(token);
+  await s.next('a keep-alive comment', (m) => m.event === ':' && m.data === 'keep-alive');
+  const revoked = await fetch(`${base}/v3/auth/tokens`, { method: 'DELETE', headers: { 'x-auth-token': token, 'x-subject-token': token } });
+  assert.equal(revoked.status, 204);
+  const stillOpen = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still streaming 5 s after the revocation')), 5000).unref());
+  await assert.rejects(Promise.race([s.next('nothing: the server ends the stream', () => false), stillOpen]), /stream ended/);
+  s.close();
+  assert.equal((await open(token)).status, 401);
+  // Another of demo's tokens still streams.
+  const other = await open(tokens.demo);
+  await other.next('a keep-alive comment', (m) => m.event === ':' && m.data === 'keep-alive');
+  other.close();
+});

@@ -4,8 +4,9 @@
  * The wire format is documented in the README (API, Event stream).
  */
 import type { FastifyInstance } from 'fastify';
+import type { Caller } from '../../service/context.js';
 import type { EventHub, HubEvent } from '../../service/events.js';
-import { callerOf } from '../auth.js';
+import { callerOf, type Authenticator } from '../auth.js';
 
 /** How the stream behaves; tests shorten the keep-alive. */
 export interface EventStreamOptions {
@@ -17,7 +18,17 @@ export interface EventStreamOptions {
    * (default 1 MiB); it reconnects with its Last-Event-ID and is replayed or reset.
    */
   maxBufferedBytes?: number;
+  /**
+   * Checks the stream's token again at every keep-alive: a stream ends once its token has expired
+   * or been revoked, or its roles changed (the client reconnects with its Last-Event-ID and a
+   * valid token, or hears 401). Absent under noauth.
+   */
+  authenticate?: Authenticator;
 }
+
+/** Same project, user and roles: what the subscription's filter was made for. */
+const sameCaller = (a: Caller, b: Caller): boolean =>
+  a.projectId === b.projectId && a.userId === b.userId && a.roles.join(',') === b.roles.join(',');
 
 /** One SSE frame. `data` is JSON: one line, so no `data:` continuation is ever needed. */
 export function sseFrame(event: string, data: unknown, id?: number): string {
@@ -77,7 +88,13 @@ export function eventRoutes(app: FastifyInstance, opts: EventStreamOptions): voi
     };
     // Subscribing and writing the replay happen in one synchronous step: no event falls between.
     const sub = opts.hub.subscribe(caller, lb === undefined ? {} : { loadBalancerId: lb }, lastId, (e) => write(frameOf(e)));
-    const timer = setInterval(() => write(': keep-alive\n\n'), opts.keepAliveMs ?? 15_000);
+    const timer = setInterval(() => {
+      write(': keep-alive\n\n');
+      if (opts.authenticate === undefined || ended) return;
+      opts.authenticate(request).then((now) => {
+        if (now === null || !sameCaller(now, caller)) end();
+      }, () => undefined); // identity unreachable: keep the stream; the next tick asks again
+    }, opts.keepAliveMs ?? 15_000);
     timer.unref();
     open.add(end);
     res.on('close', end);

@@ -14,6 +14,12 @@ export interface Context {
   client(): ApiClient;
   /** A client of the identity API (Keystone v3) the session logged in at. */
   identityClient(): ApiClient;
+  /**
+   * Drops the session: the next request logs in again (a new token from the OS_* password
+   * credentials; a token given as OS_TOKEN stays the same). Clients made before keep theirs
+   * until their `renew()`.
+   */
+  relogin(): void;
   /** Results. */
   out: Writer;
   /** `--wait` progress. */

@@ -53,6 +53,7 @@ function interrupted(given: AbortSignal | undefined): { signal: AbortSignal; rel
  */
 async function watch(ctx: Context, out: Writer, lbId: string | undefined, opts: WatchOpts, signal: AbortSignal): Promise<void> {
   let lastEventId: string | undefined;
+  let renewed = false;
   const client = ctx.client();
   while (!signal.aborted) {
     let stream;
@@ -61,10 +62,18 @@ async function watch(ctx: Context, out: Writer, lbId: string | undefined, opts: 
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof ApiError && err.status === 404) throw new CliError('This API has no event stream (GET /v2/lbaas/events): fulcrum watch needs a Fulcrum server.');
-      if (lastEventId === undefined) throw err;
+      // The server ends a stream whose token expired or was revoked: log in again once, and resume.
+      if (err instanceof ApiError && err.status === 401 && lastEventId !== undefined && !renewed) {
+        renewed = true;
+        ctx.relogin();
+        client.renew();
+        continue;
+      }
+      if (lastEventId === undefined || (err instanceof ApiError && err.status === 401)) throw err;
       await new Promise((r) => setTimeout(r, 1000));
       continue;
     }
+    renewed = false;
     for await (const m of stream) {
       if (m.id !== null) lastEventId = m.id;
       if (m.event === ':' || (m.event === 'stats' && !opts.stats)) continue;
