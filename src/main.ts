@@ -114,6 +114,7 @@ async function up(argv: readonly string[]): Promise<number> {
     isReady: () => ready,
     metrics,
     events: { hub },
+    renderedConfig: async (provider, lbId) => (await providers.get(provider)?.renderedConfig(lbId)) ?? null,
   }, { logger: log.child({ component: 'api' }) });
   await agent.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
