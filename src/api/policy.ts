@@ -128,9 +128,12 @@ export function isIdentityUrl(url: string): boolean {
   return /^\/(v3|identity)(\/|\?|$)/.test(url);
 }
 
-/** Paths that need no token and no role: version documents, the health check, identity (it checks its own). */
+/**
+ * Paths that need no token and no role: version documents, the health check, identity (it checks
+ * its own), and the dashboard's static page (which then calls the API with the user's token).
+ */
 export function isOpenRoute(url: string): boolean {
-  return url === '/' || url === '/v2' || url === '/v2.0' || url === '/healthcheck' || url === '/network' ||
+  return url === '/' || url === '/dashboard' || url.startsWith('/dashboard/') || url === '/v2' || url === '/v2.0' || url === '/healthcheck' || url === '/network' ||
     url === '/network/' || url === '/network/v2.0' || url === '/network/v2.0/extensions' || isIdentityUrl(url);
 }
 
