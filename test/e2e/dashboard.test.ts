@@ -243,15 +243,31 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     for (let i = 0; i < 20; i++) answers.add((await curlFrom(client, `http://${lbNet}.7/`, 2)).trim());
     assert.deepEqual([...answers].sort(), ['web1', 'web2']);
     await page.locator('[data-stat="connections"] .value').filter({ hasText: /^[1-9]\d*$/ }).waitFor({ timeout: SHOWN_MS });
-    await shot(page, '2-active-with-traffic', true);
+    // A gentle steady flow (one request every 100 ms) shows as a rate and a line.
+    let pacing = true;
+    const paced = (async () => {
+      while (pacing) {
+        await curlFrom(client, `http://${lbNet}.7/`, 2).catch(() => '');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await page.locator('[data-stat="rate"] .value').filter({ hasText: /^(?!0\.0 )\d+(\.\d)? conn\/s/ }).waitFor({ timeout: SHOWN_MS });
+      await page.locator('#detail-traffic svg.spark polyline').waitFor({ timeout: SHOWN_MS });
+      await shot(page, '2-active-with-traffic');
 
-    // web2's web server dies: its health check fails, the member goes ERROR, pool and load balancer DEGRADED.
-    await killNamespaceProcesses(`${prefix}-web2`);
-    await member('web2').locator('td.health', { hasText: 'ERROR' }).waitFor({ timeout: SHOWN_MS });
-    await row(page, 'lb1').locator('td.oper', { hasText: 'DEGRADED' }).waitFor({ timeout: SHOWN_MS });
-    assert.equal(await member('web1').locator('td.health').textContent(), 'ONLINE');
-    await page.locator('#activity li', { hasText: /member web2: ONLINE → ERROR/ }).waitFor({ timeout: SHOWN_MS });
-    await shot(page, '3-member-error-degraded');
+      // web2's web server dies: its health check fails, the member goes ERROR, pool and load balancer DEGRADED.
+      await killNamespaceProcesses(`${prefix}-web2`);
+      await member('web2').locator('td.health', { hasText: 'ERROR' }).waitFor({ timeout: SHOWN_MS });
+      await row(page, 'lb1').locator('td.oper', { hasText: 'DEGRADED' }).waitFor({ timeout: SHOWN_MS });
+      assert.equal(await member('web1').locator('td.health').textContent(), 'ONLINE');
+      await page.locator('#activity li', { hasText: /member web2: ONLINE → ERROR/ }).waitFor({ timeout: SHOWN_MS });
+      await page.locator('#tree li.pool > .head .badge', { hasText: 'DEGRADED' }).waitFor({ timeout: SHOWN_MS });
+      await shot(page, '3-member-error-degraded', true);
+    } finally {
+      pacing = false;
+      await paced;
+    }
 
     // Delete from the page: a confirmation dialog, then the row goes when the stream says DELETED.
     await page.getByRole('button', { name: 'Delete…' }).click();
@@ -292,10 +308,14 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     assert.equal(storage.local, '{}');
     assert.deepEqual(storage.session, ['fulcrum.dashboard.session']);
     for (const u of requested) assert.doesNotMatch(u, new RegExp(admin.token!.slice(0, 16)), u);
-    // Sign out forgets the token (and revokes it).
+    // Sign out forgets the token and revokes it.
+    const pageToken = await page.evaluate(() => JSON.parse(sessionStorage.getItem('fulcrum.dashboard.session')!).token as string);
+    assert.equal((await fetch(`${url}/v2/lbaas/loadbalancers`, { headers: { 'x-auth-token': pageToken } })).status, 200);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), []);
+    await until('the signed-out token refused', async () =>
+      ((await fetch(`${url}/v2/lbaas/loadbalancers`, { headers: { 'x-auth-token': pageToken } })).status === 401 ? true : undefined), SHOWN_MS);
     await page.context().close();
   });
 });

@@ -39,7 +39,7 @@ function formatBytes(n) {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;
   while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+  return `${i === 0 ? Math.round(n) : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
 }
 
 function formatRate(n, unit) {
@@ -228,7 +228,8 @@ function renderDetail() {
     traffic.append(
       cell('Active sessions', String(st.stats.active_connections)),
       cell('Connections', String(st.stats.total_connections)),
-      cell('Rate', r ? `${formatRate(r.conns, 'conn')} · ${formatBytes(r.bytes)}/s` : '–'),
+      cell('Rate', r ? formatRate(r.conns, 'conn') : '–'),
+      cell('Throughput', r ? `${formatBytes(r.bytes)}/s` : '–'),
       cell('Bytes in', formatBytes(st.stats.bytes_in)),
       cell('Bytes out', formatBytes(st.stats.bytes_out)),
       cell('Request errors', String(st.stats.request_errors)),
