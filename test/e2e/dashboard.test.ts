@@ -5,7 +5,8 @@
  * a wrong field gets the API's message in the form; create the seed's scene in one form (listener,
  * pool, health monitor, two members) and see it go ACTIVE, its members ONLINE and its traffic
  * (requests sent from a client namespace) without reloading the page; kill a member's web server
- * and see the member turn ERROR and the load balancer DEGRADED live; demo sees no configuration,
+ * and see the member turn ERROR and the load balancer DEGRADED live, disable it from the page and
+ * see the load balancer ONLINE again; demo sees no configuration,
  * admin reads the rendered haproxy.cfg; delete it from the page. Screenshots go to
  * test-artifacts/dashboard/ (git-ignored); FULCRUM_DOCS_SCREENSHOT=1 also writes docs/dashboard.png.
  *
@@ -268,6 +269,17 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
       pacing = false;
       await paced;
     }
+
+    // As on HAProxy's stats page: take the dead server out of rotation. Disabled, web2 is OFFLINE and
+    // no longer counts against the pool, so the load balancer is ONLINE again.
+    await page.getByRole('button', { name: 'Edit member web2' }).click();
+    const memberDialog = page.getByRole('dialog', { name: 'Member web2' });
+    await memberDialog.getByLabel('Enabled').uncheck();
+    await memberDialog.getByRole('button', { name: 'Save' }).click();
+    await memberDialog.waitFor({ state: 'hidden', timeout: SHOWN_MS });
+    await member('web2').locator('td.health', { hasText: 'OFFLINE' }).waitFor({ timeout: SHOWN_MS });
+    await row(page, 'lb1').locator('td.oper', { hasText: 'ONLINE' }).waitFor({ timeout: SHOWN_MS });
+    await member('web2').locator('td.num', { hasText: '(admin down)' }).waitFor({ timeout: SHOWN_MS });
 
     // Delete from the page: a confirmation dialog, then the row goes when the stream says DELETED.
     await page.getByRole('button', { name: 'Delete…' }).click();

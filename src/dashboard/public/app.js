@@ -66,6 +66,8 @@ function loadSession() {
   return null;
 }
 
+/** Roles that may change objects (Octavia's `write` rule); readers and observers only look. */
+const canWrite = () => !!session && session.roles.some((r) => ['admin', 'member', 'load-balancer_admin', 'load-balancer_member'].includes(r));
 const isAdmin = () => !!session && session.roles.some((r) => r === 'admin' || r === 'load-balancer_admin');
 
 /** An API answer that was not 2xx, with the API's own message. */
@@ -278,7 +280,11 @@ function poolNode(p, info) {
       h('span', { class: 'kind' }, 'Pool'),
       h('span', { class: 'name' }, p.name || p.id.slice(0, 8)),
       info ? h('span', { class: 'mono' }, `${info.protocol} ${info.lb_algorithm}`) : null,
-      badge(p.provisioning_status), badge(p.operating_status)),
+      badge(p.provisioning_status), badge(p.operating_status),
+      canWrite() ? h('button', {
+        type: 'button', class: 'small', dataset: { key: `add-member-${p.id}` },
+        'aria-label': `Add member to pool ${p.name || p.id}`, onclick: () => openMember(p, null),
+      }, 'Add member') : null),
     hm ? h('div', { class: 'head monitor', dataset: { id: hm.id } },
       h('span', { class: 'kind' }, 'Health monitor'),
       hm.name ? h('span', { class: 'name' }, hm.name) : null,
@@ -288,7 +294,8 @@ function poolNode(p, info) {
       h('caption', { class: 'visually-hidden' }, `Members of pool ${p.name || p.id}`),
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col' }, 'Member'), h('th', { scope: 'col' }, 'Address'), h('th', { scope: 'col' }, 'Weight'),
-        h('th', { scope: 'col' }, 'Health'), h('th', { scope: 'col' }, 'Provisioning'))),
+        h('th', { scope: 'col' }, 'Health'), h('th', { scope: 'col' }, 'Provisioning'),
+        canWrite() ? h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')) : null)),
       h('tbody', {}, p.members.map((m) => {
         const full = byId.get(m.id);
         return h('tr', { class: `member o-${String(m.operating_status).toLowerCase()}`, dataset: { id: m.id } },
@@ -296,7 +303,11 @@ function poolNode(p, info) {
           h('td', { class: 'mono' }, `${m.address}:${m.protocol_port}`),
           h('td', { class: 'num' }, full ? String(full.weight) + (full.admin_state_up ? '' : ' (admin down)') : ''),
           h('td', { class: 'health' }, badge(m.operating_status)),
-          h('td', {}, badge(m.provisioning_status)));
+          h('td', {}, badge(m.provisioning_status)),
+          canWrite() ? h('td', {}, h('button', {
+            type: 'button', class: 'small', dataset: { key: `edit-member-${m.id}` },
+            'aria-label': `Edit member ${m.name || m.address}`, onclick: () => openMember(p, full ?? m),
+          }, 'Edit…')) : null);
       }))));
 }
 
@@ -660,6 +671,84 @@ async function submitCreate(ev) {
   }
 }
 
+// ---------------------------------------------------------------- one member: add, change, remove
+
+/** The member dialog's target: the pool, and the member (null: a new one). */
+let memberEdit = null;
+
+async function openMember(pool, member) {
+  if (member === null && subnets.length === 0) {
+    try {
+      subnets = (await api('GET', '/v2.0/subnets')).subnets;
+    } catch (err) {
+      showAppError(err);
+      return;
+    }
+  }
+  memberEdit = { poolId: pool.id, memberId: member?.id ?? null };
+  const isNew = member === null;
+  $('member-title').textContent = isNew ? 'Add member' : `Member ${member.name || member.address}`;
+  $('member-pool').textContent = `Pool ${pool.name || pool.id}${isNew ? '' : ` · ${member.address}:${member.protocol_port}`}`;
+  for (const el of document.querySelectorAll('#member .create-only')) el.hidden = !isNew;
+  $('member-remove').hidden = isNew;
+  $('member-remove').textContent = 'Remove member';
+  $('member-error').textContent = '';
+  $('m-name').value = member?.name ?? '';
+  $('m-weight').value = String(member?.weight ?? 1);
+  $('m-enabled').checked = member?.admin_state_up ?? true;
+  if (isNew) {
+    $('m-address').value = '';
+    $('m-port').value = '80';
+    subnetOptions($('m-subnet'), true);
+  }
+  $('member').showModal();
+  (isNew ? $('m-address') : $('m-weight')).focus();
+}
+
+async function submitMember(ev) {
+  ev.preventDefault();
+  if (!memberEdit) return;
+  const { poolId, memberId } = memberEdit;
+  const base = `/v2/lbaas/pools/${encodeURIComponent(poolId)}/members`;
+  const m = { name: $('m-name').value.trim(), admin_state_up: $('m-enabled').checked };
+  if ($('m-weight').value.trim() !== '') m.weight = numberOf($('m-weight').value);
+  const button = $('member-save');
+  button.disabled = true;
+  $('member-error').textContent = '';
+  try {
+    if (memberId === null) {
+      m.address = $('m-address').value.trim();
+      m.protocol_port = numberOf($('m-port').value);
+      if ($('m-subnet').value) m.subnet_id = $('m-subnet').value;
+      await api('POST', base, { member: m });
+    } else {
+      await api('PUT', `${base}/${encodeURIComponent(memberId)}`, { member: m });
+    }
+    $('member').close();
+    if (selectedId) refreshDetailSoon(selectedId);
+  } catch (err) {
+    $('member-error').textContent = err instanceof ApiError ? err.describe() : String(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Remove asks twice: the first press only turns the button into the confirmation. */
+async function removeMember() {
+  if (!memberEdit?.memberId) return;
+  const button = $('member-remove');
+  if (button.textContent !== 'Press again to remove') {
+    button.textContent = 'Press again to remove';
+    return;
+  }
+  try {
+    await api('DELETE', `/v2/lbaas/pools/${encodeURIComponent(memberEdit.poolId)}/members/${encodeURIComponent(memberEdit.memberId)}`);
+    $('member').close();
+  } catch (err) {
+    $('member-error').textContent = err instanceof ApiError ? err.describe() : String(err);
+  }
+}
+
 // ---------------------------------------------------------------- delete
 
 function openDelete() {
@@ -762,7 +851,9 @@ function start() {
   $('signin').hidden = true;
   $('app').hidden = false;
   $('session').hidden = false;
-  $('who').textContent = `${session.user} · project ${session.project}${isAdmin() ? ' · admin' : ''}`;
+  $('who').textContent = `${session.user} · project ${session.project}${isAdmin() ? ' · admin' : canWrite() ? '' : ' · read only'}`;
+  $('create-open').hidden = !canWrite();
+  $('delete-open').hidden = !canWrite();
   $('app-error').textContent = '';
   setLive('connecting…', false);
   render();
@@ -786,6 +877,9 @@ async function main() {
     const want = e.target.value === 'UDP' ? ['UDP-CONNECT', 'PING'] : e.target.value === 'TCP' ? ['TCP', 'PING', 'HTTP'] : ['HTTP', 'TCP', 'PING'];
     type.replaceChildren(...want.map((t) => h('option', {}, t)));
   });
+  $('member-form').addEventListener('submit', submitMember);
+  $('member-cancel').addEventListener('click', () => $('member').close());
+  $('member-remove').addEventListener('click', removeMember);
   $('delete-open').addEventListener('click', openDelete);
   $('delete-form').addEventListener('submit', submitDelete);
   $('delete-cancel').addEventListener('click', () => $('delete').close());
