@@ -112,7 +112,11 @@ async function shot(page: Page, name: string, docs = false): Promise<void> {
 async function signedIn(creds: Record<string, string>): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
-  page.on('pageerror', (err) => process.stderr.write(`# page error: ${err.message}\n`));
+  // Script errors and anything the Content-Security-Policy refused fail the test (checked in `closed`).
+  page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) pageProblems.push(`console: ${m.text()}`);
+  });
   await page.goto(`${url}/dashboard`);
   await page.getByLabel('User name').fill(creds.OS_USERNAME!);
   await page.getByLabel('Password').fill(creds.OS_PASSWORD!);
@@ -121,6 +125,14 @@ async function signedIn(creds: Record<string, string>): Promise<Page> {
   await page.getByRole('heading', { name: 'Load balancers' }).waitFor();
   await page.locator('#live.ok').waitFor({ timeout: SHOWN_MS });
   return page;
+}
+
+const pageProblems: string[] = [];
+
+/** Closes a page's context, after checking that no script error or CSP refusal happened in it. */
+async function closed(page: Page): Promise<void> {
+  await page.context().close();
+  assert.deepEqual(pageProblems, []);
 }
 
 const row = (page: Page, name: string) => page.locator('#lb-rows tr', { has: page.getByRole('button', { name: `${name}: show details` }) });
@@ -184,6 +196,11 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     for (const ns of listNetns().filter((n) => n.startsWith(`${prefix}-`))) await deleteHost(ns).catch(() => undefined);
     for (const net of networks) if (linkExists(bridgeOf(net))) await ipBatch([`link del ${bridgeOf(net)}`]).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
+    const left = [
+      ...listNetns().filter((n) => n.startsWith(`${prefix}-`) || [...lbIds].some((id) => n === `qlbaas-${id}`)),
+      ...networks.map(bridgeOf).filter(linkExists),
+    ];
+    assert.deepEqual(left, [], 'everything this run made is gone');
   });
 
   test("demo signs in, creates the seed's scene in one form, sees it ACTIVE and serving live, a killed member ERROR and the load balancer DEGRADED, then deletes it", async () => {
@@ -292,7 +309,7 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     assert.equal(netnsExists(`qlbaas-${lb.id}`), false, 'its namespace is gone');
     await page.locator('#lb-empty').waitFor();
     assert.equal(await page.evaluate(() => (window as unknown as { fulcrumTestMarker?: number }).fulcrumTestMarker), 42, 'the page never reloaded');
-    await page.context().close();
+    await closed(page);
   });
 
   test('admin sees every project and reads the rendered haproxy.cfg; the token stays out of URLs and localStorage', async () => {
@@ -328,6 +345,6 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage)), []);
     await until('the signed-out token refused', async () =>
       ((await fetch(`${url}/v2/lbaas/loadbalancers`, { headers: { 'x-auth-token': pageToken } })).status === 401 ? true : undefined), SHOWN_MS);
-    await page.context().close();
+    await closed(page);
   });
 });
