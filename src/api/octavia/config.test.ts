@@ -2,7 +2,8 @@
  * @module api/octavia/config.test — `GET /v2/lbaas/loadbalancers/{id}/config` (Fulcrum's own, for
  * the dashboard's admin view): an admin reads exactly the haproxy.cfg the real HAProxy provider
  * wrote (host interface driver, unprivileged); a member of the owning project gets 403 in Octavia's
- * body; a noop load balancer is CONFIG_NOT_RENDERED; an unknown id is 404.
+ * body; a noop load balancer is CONFIG_NOT_RENDERED; an unknown id is 404. `fulcrum loadbalancer
+ * config` prints the same text, or the API's message.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { makeTestApi, type TestApi } from '../../../test/helpers/fixtures.js';
 import { HaproxyProvider } from '../../drivers/haproxy/haproxy-provider.js';
 import { HostInterfaceDriver } from '../../drivers/interface/host.js';
 import { PASSWORDS } from '../../identity/fixtures.js';
+import { runCli } from '../../cli/main.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 let t: TestApi;
@@ -44,10 +46,11 @@ before(async () => {
 after(() => t?.close());
 
 /** Demo's own network and subnet, and a load balancer of `provider` on it with one HTTP listener; waits until ACTIVE. */
-async function demoLoadBalancer(providerName: string): Promise<string> {
-  const net = await as(demo, 'POST', '/v2.0/networks', { network: { name: `n-${providerName}` } });
+async function demoLoadBalancer(kind: 'haproxy' | 'haproxy-cli' | 'noop'): Promise<string> {
+  const providerName = kind === 'noop' ? 'noop' : 'haproxy';
+  const net = await as(demo, 'POST', '/v2.0/networks', { network: { name: `n-${kind}` } });
   assert.equal(net.status, 201, JSON.stringify(net.body));
-  const cidr = providerName === 'haproxy' ? '10.117.1.0/24' : '10.117.2.0/24';
+  const cidr = { haproxy: '10.117.1.0/24', 'haproxy-cli': '10.117.3.0/24', noop: '10.117.2.0/24' }[kind];
   const subnet = await as(demo, 'POST', '/v2.0/subnets', { subnet: { network_id: net.body.network.id, ip_version: 4, cidr } });
   assert.equal(subnet.status, 201, JSON.stringify(subnet.body));
   const r = await as(demo, 'POST', '/v2/lbaas/loadbalancers', {
@@ -98,4 +101,25 @@ test('a load balancer whose provider renders nothing is CONFIG_NOT_RENDERED (404
   const unknown = await as(admin, 'GET', '/v2/lbaas/loadbalancers/4a3b2c1d-0000-4000-8000-000000000000/config');
   assert.equal(unknown.status, 404);
   assert.match(unknown.body.faultstring, /not found/);
+});
+
+test('fulcrum loadbalancer config prints the haproxy.cfg to an admin, and the API\'s 403 to a member', async () => {
+  const id = await demoLoadBalancer('haproxy-cli');
+  const url = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const cli = async (token: string): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await runCli(['loadbalancer', 'config', id], {
+      stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) },
+      env: { FULCRUM_URL: url, OS_TOKEN: token },
+    });
+    return { code, out, err };
+  };
+  const ok = await cli(admin);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(ok.out, readFileSync(join(provider.dirOf(id), 'haproxy.cfg'), 'utf8'));
+  const refused = await cli(demo);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.out, '');
+  assert.match(refused.err, /Policy does not allow this request to be performed/);
 });
