@@ -316,7 +316,11 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     // A load balancer of demo's, made through the API this time.
     const subnets = (await api(demo, 'GET', `/v2.0/subnets?name=${lbSubnetName}`)).subnets;
     const created = (await api(demo, 'POST', '/v2/lbaas/loadbalancers', {
-      loadbalancer: { name: 'lb2', vip_subnet_id: subnets[0].id, listeners: [{ name: 'web', protocol: 'HTTP', protocol_port: 8080 }] },
+      loadbalancer: {
+        name: 'lb2', vip_subnet_id: subnets[0].id, listeners: [{ name: 'web', protocol: 'HTTP', protocol_port: 8080 }],
+        // A pool no listener uses: not in Octavia's status tree, shown apart.
+        pools: [{ name: 'spare', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', members: [{ name: 'web1-spare', address: web.web1, protocol_port: 80 }] }],
+      },
     })).loadbalancer;
     lbIds.add(created.id);
     const page = await signedIn(adminCreds);
@@ -324,6 +328,7 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     page.on('request', (r) => requested.push(r.url()));
     await row(page, 'lb2').locator('td.prov', { hasText: 'ACTIVE' }).waitFor({ timeout: SHOWN_MS });
     await page.getByRole('button', { name: 'lb2: show details' }).click();
+    await page.locator('#tree', { hasText: 'Pools without a listener' }).locator('tr.member', { hasText: 'web1-spare' }).waitFor({ timeout: SHOWN_MS });
     await page.locator('#config summary').click();
     const pre = page.locator('#config-text');
     await pre.filter({ hasText: 'frontend' }).waitFor({ timeout: SHOWN_MS });

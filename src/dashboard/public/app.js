@@ -253,8 +253,20 @@ function renderTree(lb) {
   const listenerInfo = new Map(detail.listeners.map((l) => [l.id, l]));
   const poolInfo = new Map(detail.pools.map((p) => [p.id, p]));
   const listenerStats = stats.get(lb.id)?.listeners ?? {};
+  // Octavia's status tree lists pools under their listener only: a pool of the load balancer that
+  // no listener uses yet is shown from the pools and members lists.
+  const inTree = new Set(root.listeners.flatMap((l) => l.pools.map((p) => p.id)));
+  const loose = detail.pools.filter((p) => !inTree.has(p.id)).map((p) => ({
+    id: p.id, name: p.name, provisioning_status: p.provisioning_status, operating_status: p.operating_status, health_monitor: null,
+    members: (detail.members.get(p.id) ?? []).map((m) => ({
+      id: m.id, name: m.name, address: m.address, protocol_port: m.protocol_port,
+      provisioning_status: m.provisioning_status, operating_status: m.operating_status,
+    })),
+  }));
+  const looseList = loose.length === 0 ? null : h('div', {},
+    h('h4', {}, 'Pools without a listener'), h('ul', { class: 'level' }, loose.map((p) => poolNode(p, poolInfo.get(p.id)))));
   if (root.listeners.length === 0) {
-    tree.replaceChildren(h('p', { class: 'hint' }, 'No listeners.'));
+    tree.replaceChildren(h('p', { class: 'hint' }, 'No listeners.'), looseList ?? '');
     return;
   }
   tree.replaceChildren(h('ul', { class: 'level' }, root.listeners.map((l) => {
@@ -268,7 +280,7 @@ function renderTree(lb) {
         badge(l.provisioning_status), badge(l.operating_status),
         ls ? h('span', { class: 'hint' }, `${ls.active_connections} active · ${ls.total_connections} conn · ${formatBytes(ls.bytes_in)} in · ${formatBytes(ls.bytes_out)} out`) : null),
       l.pools.length === 0 ? null : h('ul', { class: 'level' }, l.pools.map((p) => poolNode(p, poolInfo.get(p.id)))));
-  })));
+  })), looseList ?? '');
 }
 
 function poolNode(p, info) {
