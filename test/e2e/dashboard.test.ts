@@ -241,6 +241,7 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     assert.deepEqual((await api(demo, 'GET', '/v2/lbaas/loadbalancers')).loadbalancers, []);
     await shot(page, '1-create-error');
     await dialog.getByLabel('Port', { exact: true }).fill('80');
+    const createdAt = Date.now();
     await dialog.getByRole('button', { name: 'Create', exact: true }).click();
     await dialog.waitFor({ state: 'hidden', timeout: SHOWN_MS });
 
@@ -249,6 +250,7 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
     assert.ok(lb, 'lb1 was created');
     lbIds.add(lb.id);
     await row(page, 'lb1').locator('td.prov', { hasText: 'ACTIVE' }).waitFor({ timeout: SHOWN_MS });
+    process.stdout.write(`# Create pressed → ACTIVE on the page: ${Date.now() - createdAt} ms\n`);
     const member = (name: string) => page.locator('#tree tr.member', { has: page.getByRole('rowheader', { name }) });
     for (const name of ['web1', 'web2']) await member(name).locator('td.health', { hasText: 'ONLINE' }).waitFor({ timeout: SHOWN_MS });
     await row(page, 'lb1').locator('td.oper', { hasText: 'ONLINE' }).waitFor({ timeout: SHOWN_MS });
@@ -275,8 +277,10 @@ describe('the dashboard in chromium against fulcrum up (embedded identity, HAPro
       await shot(page, '2-active-with-traffic');
 
       // web2's web server dies: its health check fails, the member goes ERROR, pool and load balancer DEGRADED.
+      const killedAt = Date.now();
       await killNamespaceProcesses(`${prefix}-web2`);
       await member('web2').locator('td.health', { hasText: 'ERROR' }).waitFor({ timeout: SHOWN_MS });
+      process.stdout.write(`# web server killed → member ERROR on the page: ${Date.now() - killedAt} ms (monitor delay 1 s × 2 retries down)\n`);
       await row(page, 'lb1').locator('td.oper', { hasText: 'DEGRADED' }).waitFor({ timeout: SHOWN_MS });
       assert.equal(await member('web1').locator('td.health').textContent(), 'ONLINE');
       await page.locator('#activity li', { hasText: /member web2: ONLINE → ERROR/ }).waitFor({ timeout: SHOWN_MS });
