@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { Agent } from './agent/agent.js';
 import { buildServer } from './api/server.js';
 import { buildMetricsServer } from './api/metrics.js';
+import { dashboardRoutes } from './dashboard/plugin.js';
 import { MetricsRegistry } from './domain/metrics.js';
 import { EventHub } from './service/events.js';
 import { ConfigError, loadConfig, UP_HELP, type Config } from './config.js';
@@ -114,7 +115,11 @@ async function up(argv: readonly string[]): Promise<number> {
     isReady: () => ready,
     metrics,
     events: { hub },
+    renderedConfig: async (provider, lbId) => (await providers.get(provider)?.renderedConfig(lbId)) ?? null,
   }, { logger: log.child({ component: 'api' }) });
+  // The dashboard signs in where clients do: the embedded identity on this server, or the external Keystone.
+  const identityUrl = config.auth === 'embedded' ? '/v3' : config.auth === 'keystone' ? `${config.keystone!.url.replace(/\/v3$/, '')}/v3` : null;
+  await app.register(async (scope) => dashboardRoutes(scope, { identityUrl }));
   await agent.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });
   const metricsApp = config.metricsListen ? await buildMetricsServer(metrics) : null;
@@ -128,7 +133,7 @@ async function up(argv: readonly string[]): Promise<number> {
       ? `source ${join(config.dataDir, 'demo-openrc')} && fulcrum loadbalancer list`
       : `openstack --os-auth-url ${config.keystone!.url}/v3 … loadbalancer list (with Fulcrum in the catalog as load-balancer)`;
   process.stdout.write(
-    `Fulcrum is up: API ${address}${metricsAddress ? `  metrics ${metricsAddress}/metrics` : ''}  (auth ${config.auth}, database ${config.database.kind === 'sqlite' ? config.database.file : 'postgresql'}, provider ${config.defaultProvider})\n` +
+    `Fulcrum is up: API ${address}  dashboard ${address}/dashboard${metricsAddress ? `  metrics ${metricsAddress}/metrics` : ''}  (auth ${config.auth}, database ${config.database.kind === 'sqlite' ? config.database.file : 'postgresql'}, provider ${config.defaultProvider})\n` +
     `Try: ${tryIt}    Stop: Ctrl-C\n`,
   );
   await new Promise<void>((resolve) => {

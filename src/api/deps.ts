@@ -6,6 +6,18 @@ import type { EventStreamOptions } from './octavia/events.js';
 import type { MetricsRegistry } from '../domain/metrics.js';
 import type { IdentityRouteDeps } from './identity/routes.js';
 
+/** A load balancer's configuration as its data plane runs it (a provider's `renderedConfig`). */
+export interface RenderedConfig {
+  /** The file's name as the data plane knows it (`haproxy.cfg`). */
+  name: string;
+  text: string;
+  /** When it was last written (UTC ISO-8601). */
+  writtenAt: string;
+}
+
+/** Reads what a provider rendered for a load balancer on this host; null when nothing (or no such provider here). */
+export type RenderedConfigReader = (provider: string, lbId: string) => Promise<RenderedConfig | null>;
+
 /** How requests are authenticated. */
 export type AuthMode = 'noauth' | 'embedded' | 'keystone';
 
@@ -26,6 +38,11 @@ export interface ApiDeps {
   events?: EventStreamOptions;
   /** Where the API counts its requests and what `GET /metrics` prints (default: a registry of its own). */
   metrics?: MetricsRegistry;
+  /**
+   * The providers' rendered configurations, for `GET …/loadbalancers/{id}/config` (admins). Without
+   * it every load balancer answers CONFIG_NOT_RENDERED.
+   */
+  renderedConfig?: RenderedConfigReader;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

@@ -99,6 +99,9 @@ export const POLICY: Readonly<Record<string, Entry>> = {
     'GET /v2/lbaas/loadbalancers/:id/status': { name: 'os_load-balancer_api:loadbalancer:get_status', rule: 'read' },
     'GET /v2/lbaas/loadbalancers/:id/statuses': { name: 'os_load-balancer_api:loadbalancer:get_status', rule: 'read' },
     'PUT /v2/lbaas/loadbalancers/:id/failover': { name: 'os_load-balancer_api:loadbalancer:put_failover', rule: 'admin' },
+    // Fulcrum's own: the rendered data-plane configuration shows the host's paths and every
+    // project's addresses in one file format: operators only.
+    'GET /v2/lbaas/loadbalancers/:id/config': { name: 'fulcrum:loadbalancer:get_config', rule: 'admin' },
   }),
   ...octavia('listener', '/v2/lbaas/listeners', {
     'GET /v2/lbaas/listeners/:id/stats': { name: 'os_load-balancer_api:listener:get_stats', rule: 'read' },
@@ -125,9 +128,12 @@ export function isIdentityUrl(url: string): boolean {
   return /^\/(v3|identity)(\/|\?|$)/.test(url);
 }
 
-/** Paths that need no token and no role: version documents, the health check, identity (it checks its own). */
+/**
+ * Paths that need no token and no role: version documents, the health check, identity (it checks
+ * its own), and the dashboard's static page (which then calls the API with the user's token).
+ */
 export function isOpenRoute(url: string): boolean {
-  return url === '/' || url === '/v2' || url === '/v2.0' || url === '/healthcheck' || url === '/network' ||
+  return url === '/' || url === '/dashboard' || url.startsWith('/dashboard/') || url === '/v2' || url === '/v2.0' || url === '/healthcheck' || url === '/network' ||
     url === '/network/' || url === '/network/v2.0' || url === '/network/v2.0/extensions' || isIdentityUrl(url);
 }
 

@@ -70,6 +70,15 @@ export interface ObjectCounters {
   checkStatus?: string;
 }
 
+/** A load balancer's configuration as its data plane runs it. */
+export interface RenderedConfig {
+  /** The file's name as the data plane knows it (`haproxy.cfg`). */
+  name: string;
+  text: string;
+  /** When it was last written (UTC ISO-8601). */
+  writtenAt: string;
+}
+
 /** A data plane for load balancers. */
 export interface Provider {
   /** The name tenants pick in `provider` (as listed by `GET /v2/lbaas/providers`). */
@@ -95,6 +104,13 @@ export interface Provider {
    * are observed only.
    */
   watch?(onTrouble: ((lbId: string, why: string) => void) | null): void;
+  /**
+   * The configuration this provider rendered for the load balancer, as its data plane loads it
+   * (HAProxy: the `haproxy.cfg` on disk), for operators. Null when nothing was rendered on this
+   * host (never applied here, removed, or a provider that renders nothing). Reads only; never throws
+   * for an unknown id.
+   */
+  renderedConfig(lbId: string): Promise<RenderedConfig | null>;
   /** Ids of the load balancers this provider has something running for (to remove strays). */
   running(): Promise<string[]>;
   /** Stops watching and releases resources; running load balancers keep serving. */

@@ -79,7 +79,9 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
     identity = id;
     auth = { auth: 'embedded', identity: { identity: id }, identityUri: 'http://127.0.0.1/v3', authenticate: tokenAuthenticator((t) => id.validateToken(t)) };
   }
+  const byName = new Map(providers.map((p) => [p.name, p]));
   const app = await buildServer({
+    renderedConfig: async (provider, lbId) => (await byName.get(provider)?.renderedConfig(lbId)) ?? null,
     store, isReady: () => true, ...auth, ...(opts.events ? { events: opts.events } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}),
     providers: { enabled: providers.map((p) => ({ name: p.name, description: p.description })), defaultProvider: providers[0]!.name },
   });

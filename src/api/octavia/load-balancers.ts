@@ -7,6 +7,7 @@ import {
 } from '../../service/load-balancers.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../auth.js';
+import { FulcrumError } from '../../domain/errors.js';
 import { pageLinks, parseList, rawQuery, selectFields } from './lists.js';
 import { defined, envelope, LoadBalancerPut, loadBalancerPost } from './schemas.js';
 import { FIELDS, healthMonitorToWire, listenerToWire, loadBalancerToWire, memberToWire, poolToWire } from './wire.js';
@@ -116,6 +117,19 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       statuses: { loadbalancer: statusToWire(await loadBalancerStatus(store, callerOf(request), request.params.id)) },
     }));
   }
+
+  // Fulcrum's own, admins only (policy table): the configuration the provider rendered, as its data
+  // plane loads it. Read through the provider, which knows where it keeps it.
+  app.get<{ Params: { id: string } }>('/loadbalancers/:id/config', async (request) => {
+    const lb = (await getLoadBalancer(store, callerOf(request), request.params.id)).object;
+    const rendered = deps.renderedConfig ? await deps.renderedConfig(lb.provider, lb.id) : null;
+    if (!rendered) {
+      throw new FulcrumError('CONFIG_NOT_RENDERED', `Load balancer ${lb.id} has no rendered configuration here (provider ${lb.provider}).`);
+    }
+    return {
+      config: { loadbalancer_id: lb.id, provider: lb.provider, name: rendered.name, written_at: rendered.writtenAt, text: rendered.text },
+    };
+  });
 
   app.get<{ Params: { id: string } }>('/loadbalancers/:id/stats', async (request) =>
     statsToWire(await statistics(store, callerOf(request), 'loadbalancer', request.params.id)));

@@ -1,4 +1,7 @@
-/** @module cli/commands/loadbalancer — `fulcrum loadbalancer create|list|show|set|delete` (octaviaclient's `loadbalancer`). */
+/**
+ * @module cli/commands/loadbalancer — `fulcrum loadbalancer create|list|show|set|delete` (octaviaclient's
+ * `loadbalancer`), and Fulcrum's `config` (the rendered data-plane configuration, for admins).
+ */
 import type { Command } from 'commander';
 import type { OperatingStatus, ProvisioningStatus } from '../../domain/status.js';
 import { RESOURCES } from '../client.js';
@@ -92,6 +95,15 @@ export function registerLoadBalancer(program: Command, ctx: Context): void {
       const id = await client.resolve(LB, ref);
       const body = given({ name: opts.name, description: opts.description, vip_qos_policy_id: opts.vipQosPolicyId, ...adminState(opts) });
       await finishSet(ctx, LB, await client.update(LB, id, body), opts);
+    });
+
+  noun.command('config').description("print the configuration the provider rendered for a load balancer (HAProxy's haproxy.cfg; admins only)")
+    .argument('<loadbalancer>', 'load balancer (name or ID)')
+    .action(async (ref: string) => {
+      const client = ctx.client();
+      const id = await client.resolve(LB, ref);
+      const body = await client.request('GET', `${LB.path()}/${encodeURIComponent(id)}/config`) as { config: { text: string } };
+      ctx.out.write(body.config.text);
     });
 
   withWait(noun.command('delete').description('delete a load balancer'))

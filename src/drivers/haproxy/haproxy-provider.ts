@@ -5,6 +5,7 @@
  * with a logged reason; a configuration HAProxy rejects is never loaded.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
@@ -13,7 +14,7 @@ import {
   memberOperatingStatus, poolOperatingStatus, worstOf, type MemberHealth, type OperatingStatus,
 } from '../../domain/status.js';
 import { portsToPlug, type InterfaceDriver, type PlugResult, type PortPlug } from '../interface/interface-driver.js';
-import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observation, type OperatingReport, type Provider } from '../provider.js';
+import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observation, type OperatingReport, type Provider, type RenderedConfig } from '../provider.js';
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
@@ -216,6 +217,22 @@ export class HaproxyProvider implements Provider {
     // retired, and recording them again after the next worker's would count them twice.
     if (r.instance.isRetired(pid)) return { operating: operatingFromStats(graph, rows), counters: null, objects: objectCountersOf(graph, rows) };
     return { operating: operatingFromStats(graph, rows), counters: countersOf(pid, rows), objects: objectCountersOf(graph, rows) };
+  }
+
+  /**
+   * The `haproxy.cfg` the master loads (what the last apply wrote, or the last known good one
+   * after a rejected write). Read from disk, so it is exact even for an adopted HAProxy.
+   */
+  async renderedConfig(lbId: string): Promise<RenderedConfig | null> {
+    if (!isUuid(lbId)) return null;
+    const file = join(this.dirOf(lbId), 'haproxy.cfg');
+    try {
+      const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+      return { name: 'haproxy.cfg', text, writtenAt: st.mtime.toISOString() };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
   }
 
   async remove(lbId: string): Promise<void> {

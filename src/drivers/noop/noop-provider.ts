@@ -4,7 +4,7 @@
  * once a real data plane exists.
  */
 import type { LoadBalancerGraph } from '../../domain/model.js';
-import { l7OperatingStatuses, type ApplyResult, type Observation, type Provider } from '../provider.js';
+import { l7OperatingStatuses, type ApplyResult, type Observation, type Provider, type RenderedConfig } from '../provider.js';
 
 export class NoopProvider implements Provider {
   readonly name = 'noop';
@@ -32,6 +32,11 @@ export class NoopProvider implements Provider {
 
   /** Nothing runs, so there is nothing to observe. */
   async observe(): Promise<Observation | null> {
+    return null;
+  }
+
+  /** Nothing is rendered. */
+  async renderedConfig(): Promise<RenderedConfig | null> {
     return null;
   }
 
