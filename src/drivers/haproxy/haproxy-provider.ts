@@ -4,7 +4,7 @@
  * Member changes go through the runtime API without a reload; anything else is a hitless reload
  * with a logged reason; a configuration HAProxy rejects is never loaded.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
@@ -37,6 +37,16 @@ export interface HaproxyProviderOptions {
   metrics?: MetricsRegistry;
 }
 
+/**
+ * The PING health check HAProxy forks (`external-check command`), as Octavia's amphora
+ * `ping-wrapper.sh`: one echo request to the member's address (HAProxy's third argument), answered
+ * within a second. HAProxy runs it with an empty environment, hence the absolute path.
+ */
+const PING_CHECK = `#!/bin/sh
+# Fulcrum's PING health check, run by HAProxy: <proxy address> <proxy port> <server address> <server port>
+exec /usr/bin/ping -n -q -c 1 -w 1 -- "$3" >/dev/null 2>&1
+`;
+
 /** Counts of what the provider did, for logs, tests and metrics. */
 export interface ProviderCounters {
   /** Calls to the interface driver's `plug` (an apply that changes no port skips it). */
@@ -64,10 +74,16 @@ export class HaproxyProvider implements Provider {
   /** The ports this process last plugged for each load balancer (as a key) and what the driver answered. */
   readonly #plugged = new Map<string, { key: string; result: PlugResult }>();
   #onTrouble: ((lbId: string, why: string) => void) | undefined;
+  /** The PING check program, written into the state directory (its content is fixed). */
+  readonly #pingCheck: string;
 
   constructor(opts: HaproxyProviderOptions) {
     this.#opts = opts;
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    this.#pingCheck = join(opts.stateDir, 'ping-check');
+    writeFileSync(`${this.#pingCheck}.tmp`, PING_CHECK, { mode: 0o755 });
+    chmodSync(`${this.#pingCheck}.tmp`, 0o755);
+    renameSync(`${this.#pingCheck}.tmp`, this.#pingCheck);
     const m = opts.metrics;
     this.#metrics = m && {
       starts: m.counter('fulcrum_haproxy_starts_total', 'HAProxy processes started.'),
@@ -115,7 +131,7 @@ export class HaproxyProvider implements Provider {
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
-    const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress });
+    const text = renderConfig(graph, { ...instance.paths, pingCheck: this.#pingCheck }, { bindAddress: plug.bindAddress });
     const pid = await instance.masterPid();
     if (pid === null) {
       // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).

@@ -20,6 +20,11 @@ export interface HaproxyPaths {
   statsSocket: string;
   /** Where `show servers state` is saved before a reload and loaded from after it. */
   serverStateFile: string;
+  /**
+   * The PING health check program (`external-check command`): fixed, owned by Fulcrum, never
+   * built from tenant text. Without it PING monitors throw UNSUPPORTED_OPTION.
+   */
+  pingCheck?: string;
 }
 
 /** Choices the caller makes about this host's HAProxy. */
@@ -45,7 +50,13 @@ const STICK_SIZE = '10k';
 const MAX_INT32 = 2 ** 31 - 1;
 
 const MODES = { HTTP: 'http', HTTPS: 'tcp', TCP: 'tcp', PROMETHEUS: 'http' } as const;
-const BALANCE = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source' } as const;
+/**
+ * SOURCE_IP_PORT hashes the client's address and port (`balance hash`, new in HAProxy 2.6): the
+ * port is put in a variable first because `concat` takes variables, not sample fetches.
+ */
+const BALANCE = {
+  ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'hash src,concat(:,txn.src_port)',
+} as const;
 const HTTP_METHODS = {
   CONNECT: 'CONNECT', DELETE: 'DELETE', GET: 'GET', HEAD: 'HEAD', OPTIONS: 'OPTIONS', PATCH: 'PATCH', POST: 'POST',
   PUT: 'PUT', TRACE: 'TRACE',
@@ -53,14 +64,14 @@ const HTTP_METHODS = {
 const HTTP_VERSIONS = { '1': 'HTTP/1.0', '1.1': 'HTTP/1.1' } as const;
 const UNSUPPORTED_LISTENER_PROTOCOLS = ['TERMINATED_HTTPS', 'UDP', 'SCTP'];
 const UNSUPPORTED_POOL_PROTOCOLS = ['UDP', 'SCTP'];
-const UNSUPPORTED_MONITOR_TYPES = ['PING', 'UDP-CONNECT', 'SCTP'];
+const UNSUPPORTED_MONITOR_TYPES = ['UDP-CONNECT', 'SCTP'];
 /** Octavia's `l7rule_compare_type_macro`. */
 const MATCH_METHODS = { REGEX: '-m reg', STARTS_WITH: '-m beg', ENDS_WITH: '-m end', CONTAINS: '-m sub', EQUAL_TO: '-m str' } as const;
 const REDIRECT_CODES = { 301: '301', 302: '302', 303: '303', 307: '307', 308: '308' } as const;
 
 // ---- view model -------------------------------------------------------------------------------
 
-interface GlobalView { maxconn: CfgToken; statsSocket: CfgToken; serverStateFile: CfgToken }
+interface GlobalView { maxconn: CfgToken; statsSocket: CfgToken; serverStateFile: CfgToken; isExternalCheck: boolean }
 
 interface FrontendView {
   id: CfgToken;
@@ -71,6 +82,7 @@ interface FrontendView {
   timeoutClient: CfgToken | null;
   allowedCidrs: CfgToken | null;
   inspectDelay: CfgToken | null;
+  isTcp: boolean;
   isForwardedFor: boolean;
   isForwardedPort: boolean;
   isForwardedProto: boolean;
@@ -91,7 +103,8 @@ type L7ActionView =
 type CheckView =
   | { type: 'http'; send: CfgToken; expect: CfgToken }
   | { type: 'tcp' }
-  | { type: 'tls-hello' };
+  | { type: 'tls-hello' }
+  | { type: 'ping'; command: CfgToken };
 
 interface MonitorView { check: CheckView; isSsl: boolean; timeout: CfgToken; inter: CfgToken; fall: CfgToken; rise: CfgToken }
 
@@ -116,6 +129,7 @@ interface BackendView {
   id: CfgToken;
   mode: CfgToken;
   balance: CfgToken;
+  isHashSourcePort: boolean;
   isHttp: boolean;
   timeoutConnect: CfgToken | null;
   timeoutServer: CfgToken | null;
@@ -273,6 +287,7 @@ function toFrontend(
     timeoutClient: timeoutMs(l.timeoutClientData, at('timeout_client_data')),
     allowedCidrs: cidrs.length > 0 ? cfgJoin(cidrs) : null,
     inspectDelay: timeoutMs(l.timeoutTcpInspect, at('timeout_tcp_inspect')),
+    isTcp: mode === 'tcp',
     // The seed's HTTP frontends always carry `option forwardfor` (neutron-lbaas did); Octavia only
     // with insert_headers X-Forwarded-For. Both: on for HTTP unless a tenant says "false".
     isForwardedFor: headers.has('X-Forwarded-For') ||
@@ -312,7 +327,7 @@ function toPersistence(p: Pool, vip: CfgIp, isHttp: boolean): PersistenceView | 
   }
 }
 
-function toMonitor(hm: HealthMonitor): MonitorView {
+function toMonitor(hm: HealthMonitor, paths: HaproxyPaths): MonitorView {
   const at = (field: string): CfgSite => site('healthmonitor', hm.id, field);
   if (UNSUPPORTED_MONITOR_TYPES.includes(hm.type)) throw unsupported(at('type'), hm.type);
   let check: CheckView;
@@ -328,6 +343,9 @@ function toMonitor(hm: HealthMonitor): MonitorView {
     check = { type: 'tcp' };
   } else if (hm.type === 'TLS-HELLO') {
     check = { type: 'tls-hello' };
+  } else if (hm.type === 'PING') {
+    if (paths.pingCheck === undefined) throw unsupported(at('type'), hm.type);
+    check = { type: 'ping', command: cfgFilePath(paths.pingCheck, { object: 'HAProxy paths', field: 'pingCheck' }) };
   } else {
     throw unsupported(at('type'), String(hm.type));
   }
@@ -360,24 +378,24 @@ function toServer(m: Member, p: Pool, hasCheck: boolean): ServerView {
   };
 }
 
-function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph): BackendView {
+function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, paths: HaproxyPaths): BackendView {
   const at = (field: string): CfgSite => site('pool', p.id, field);
   if (UNSUPPORTED_POOL_PROTOCOLS.includes(p.protocol)) throw unsupported(at('protocol'), p.protocol);
   if (!VALID_LISTENER_POOL_PROTOCOLS[l.protocol].includes(p.protocol)) {
     throw invalidCfgValue(at('protocol'), `a ${l.protocol} listener cannot use a ${p.protocol} pool`, p.protocol);
   }
-  if (p.lbAlgorithm === 'SOURCE_IP_PORT') throw unsupported(at('lb_algorithm'), p.lbAlgorithm);
   if (p.tlsEnabled) throw unsupported(at('tls_enabled'), 'true');
   const monitors = graph.healthMonitors.filter((h) => h.poolId === p.id && isLive(h));
   if (monitors.length > 1) throw invalidCfgValue(at('healthmonitor_id'), 'a pool has at most one health monitor', monitors.length);
   const hm = monitors[0];
-  const monitor = hm !== undefined && hm.adminStateUp ? toMonitor(hm) : null;
+  const monitor = hm !== undefined && hm.adminStateUp ? toMonitor(hm, paths) : null;
   const isHttp = MODES[l.protocol as keyof typeof MODES] === 'http';
   const members = graph.members.filter((m) => m.poolId === p.id && isLive(m)).sort(byId);
   return {
     id: cfgId(p.id, at('id')),
     mode: cfgKeyword(l.protocol, MODES, site('listener', l.id, 'protocol')),
     balance: cfgKeyword(p.lbAlgorithm, BALANCE, at('lb_algorithm')),
+    isHashSourcePort: p.lbAlgorithm === 'SOURCE_IP_PORT',
     isHttp,
     timeoutConnect: timeoutMs(l.timeoutMemberConnect, site('listener', l.id, 'timeout_member_connect')),
     timeoutServer: timeoutMs(l.timeoutMemberData, site('listener', l.id, 'timeout_member_data')),
@@ -393,6 +411,7 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
     maxconn: cfgInt(opts.maxconn ?? DEFAULT_GLOBAL_MAXCONN, 1, 1_000_000, { object: 'Render options', field: 'maxconn' }),
     statsSocket: cfgFilePath(paths.statsSocket, { object: 'HAProxy paths', field: 'statsSocket' }),
     serverStateFile: cfgFilePath(paths.serverStateFile, { object: 'HAProxy paths', field: 'serverStateFile' }),
+    isExternalCheck: false,
   };
   const listeners = graph.listeners.filter(isLive)
     .sort((a, b) => a.protocolPort - b.protocolPort || byId(a, b));
@@ -423,8 +442,9 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
     const l7 = toL7(l, graph);
     for (const p of l7.pools) use(p, l, site('l7policy', graph.l7Policies.find((x) => x.redirectPoolId === p.id && x.listenerId === l.id)?.id, 'redirect_pool_id'));
     frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts));
-    for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph));
+    for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph, paths));
   }
+  global.isExternalCheck = backends.some((b) => b.monitor?.check.type === 'ping');
   return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, frontends, backends };
 }
 
@@ -445,6 +465,10 @@ const printGlobal = (g: GlobalView): string => section('global', [
   // request: measured 0 failed and 0 retried keep-alive requests across 20 reloads, against 1–2
   // connection resets and 14–42 resent requests without it.
   'close-spread-time 2s',
+  // PING monitors run Fulcrum's own ping program (HAProxy forks it): HAProxy 2.6 refuses to fork
+  // without both keywords.
+  g.isExternalCheck && 'external-check',
+  g.isExternalCheck && 'insecure-fork-wanted',
 ]);
 
 const printDefaults = (): string => section('defaults', [
@@ -466,6 +490,9 @@ const printFrontend = (f: FrontendView): string => section(`frontend ${f.id}`, [
   f.allowedCidrs && `acl allowed-cidrs src ${f.allowedCidrs}`,
   f.allowedCidrs && 'tcp-request connection reject if !allowed-cidrs',
   f.inspectDelay && `tcp-request inspect-delay ${f.inspectDelay}`,
+  // A TCP frontend has no rule that waits, so the delay alone would do nothing: wait for the
+  // client's first bytes (at most the delay) before a member is picked and connected.
+  f.inspectDelay && f.isTcp && 'tcp-request content accept if { req.len gt 0 }',
   f.isForwardedFor && 'option forwardfor',
   f.isForwardedPort && 'http-request set-header X-Forwarded-Port %[dst_port]',
   f.isForwardedProto && 'http-request set-header X-Forwarded-Proto http',
@@ -512,6 +539,8 @@ function printMonitor(m: MonitorView | null): (string | null)[] {
     c.type === 'http' ? `http-check send ${c.send}` : null,
     c.type === 'http' ? `http-check expect rstatus ${c.expect}` : null,
     c.type === 'tls-hello' ? 'option ssl-hello-chk' : null,
+    c.type === 'ping' ? 'option external-check' : null,
+    c.type === 'ping' ? `external-check command ${c.command}` : null,
   ];
 }
 
@@ -525,6 +554,7 @@ function printServer(s: ServerView, m: MonitorView | null): string {
 const printBackend = (b: BackendView): string => section(`backend ${b.id}`, [
   `mode ${b.mode}`,
   `balance ${b.balance}`,
+  b.isHashSourcePort && `${b.isHttp ? 'http-request' : 'tcp-request content'} set-var(txn.src_port) src_port`,
   'option allbackups',
   b.isHttp && 'retry-on all-retryable-errors',
   b.timeoutConnect && `timeout connect ${b.timeoutConnect}`,
@@ -560,8 +590,8 @@ const printConfig = (v: ConfigView): string => [
  *   L7 pattern, regex or redirect URL; out of range), or when the graph is inconsistent (two
  *   listeners share a pool, a missing pool).
  * @throws FulcrumError UNSUPPORTED_OPTION for TERMINATED_HTTPS, UDP and SCTP listeners, UDP and
- *   SCTP pools, pool TLS, SOURCE_IP_PORT, PING/UDP-CONNECT/SCTP monitors, and PROMETHEUS
- *   listeners when `opts.hasPrometheusExporter` is not set.
+ *   SCTP pools, pool TLS, UDP-CONNECT/SCTP monitors, PING monitors without `paths.pingCheck`,
+ *   and PROMETHEUS listeners when `opts.hasPrometheusExporter` is not set.
  */
 export function renderConfig(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions = {}): string {
   return printConfig(toView(graph, paths, opts));
