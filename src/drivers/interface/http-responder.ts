@@ -2,8 +2,9 @@
  * @module drivers/interface/http-responder — a tiny web server for stand-in hosts: answers every
  * request with its text (`web1\n`), as the seed's web servers answer their names. For tests it
  * also writes one JSON line per connection and per request to stdout (what a health check or a
- * proxied request looked like), answers `/_status/NNN` with status NNN and `/_sleep/MS` after MS
- * milliseconds, reads a PROXY protocol v1 or v2 header (`--proxy`), and serves TLS (`--tls`).
+ * proxied request looked like), answers `/_status/NNN` with status NNN, `/_sleep/MS` after MS
+ * milliseconds, `/_setcookie/NAME` with a cookie NAME, `/_hc…` with 503 between `/_health/fail`
+ * and `/_health/ok`, reads a PROXY protocol v1 or v2 header (`--proxy`), and serves TLS (`--tls`).
  * Usage: node http-responder.js ADDRESS PORT TEXT [--proxy] [--tls CERT_FILE KEY_FILE]
  */
 import { readFileSync } from 'node:fs';
@@ -24,17 +25,26 @@ const log = (entry: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ time: Date.now(), ...entry })}\n`);
 };
 
+/** While true (after `/_health/fail`), `/_hc…` answers 503: a member whose health check fails on demand. */
+let isFailing = false;
+
 function answer(req: IncomingMessage, res: ServerResponse): void {
   const from = proxied.get(req.socket);
   log({
     event: 'request', method: req.method, url: req.url, version: req.httpVersion, headers: req.headers,
     remote: req.socket.remoteAddress, ...(from ? { proxy: from } : {}),
   });
-  const status = /^\/_status\/([1-5]\d\d)$/.exec(req.url ?? '');
-  const sleep = /^\/_sleep\/(\d{1,6})$/.exec(req.url ?? '');
+  const path = new URL(req.url ?? '/', 'http://stand-in').pathname;
+  if (path === '/_health/fail' || path === '/_health/ok') isFailing = path === '/_health/fail';
+  const status = /^\/_status\/([1-5]\d\d)$/.exec(path);
+  const sleep = /^\/_sleep\/(\d{1,6})$/.exec(path);
+  const cookie = /^\/_setcookie\/([A-Za-z0-9_-]{1,64})$/.exec(path);
+  const headers: Record<string, string | number> = { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) };
+  if (cookie) headers['set-cookie'] = `${cookie[1]}=${text}-${Math.random().toString(36).slice(2, 10)}; Path=/`;
+  const code = status ? Number(status[1]) : isFailing && path.startsWith('/_hc') ? 503 : 200;
   const reply = (): void => {
-    res.writeHead(status ? Number(status[1]) : 200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    res.writeHead(code, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (sleep) setTimeout(reply, Number(sleep[1]));
   else reply();
