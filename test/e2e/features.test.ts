@@ -451,7 +451,7 @@ test('timeout_client_data closes an idle client, timeout_member_data answers 504
     },
   ]);
   // A client that starts a request and goes quiet. (One that never sends a byte is not timed out
-  // by HAProxy 2.6's HTTP frontends at all: still open after 4 s with timeout client 1 s.)
+  // by HAProxy 2.6's HTTP frontends at all: still open after 20 s with timeout client 1 s.)
   const idle = await rawClient(`
     const t = Date.now(); const c = require('net').connect(Number(process.argv[2]), process.argv[1]);
     let answer = '';
