@@ -2,7 +2,7 @@
  * @module test/e2e/features.test — pool, member, health monitor and listener features proven by
  * real traffic from the client namespace: each balancing algorithm and session persistence type,
  * PROXY and PROXYV2 pools, backup members, monitor_address/monitor_port, every health monitor
- * type but UDP-CONNECT (with its method, path, codes, version, domain name, delay, timeout and
+ * type but UDP-CONNECT and SCTP (with its method, path, codes, version, domain name, delay, timeout and
  * retries observed), connection_limit, the four listener timeouts, allowed_cidrs, insert_headers,
  * TCP and HTTPS pass-through listeners. One scene (networks, stand-in hosts that record what
  * reaches them, a client namespace with a dozen addresses) is shared; each test builds its own
@@ -406,15 +406,25 @@ test('HTTPS pass-through listener with an HTTPS monitor, and TLS-HELLO: members 
   }
 });
 
-test('PING monitor: a host that answers ping is ONLINE even with nothing on its port; an address with no host is ERROR', async () => {
+test('PING and TCP monitors: ping passes a host with nothing on the member port, TCP fails it; an address with no host fails ping', async () => {
   addr.v = await s.host('v');
   const ghost = `${s.webNet}.250`;
-  const lb = await loadBalancer('ping', [{
-    protocol: 'TCP', protocol_port: 80,
-    default_pool: { protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN', healthmonitor: quick('PING'), members: [m(addr.v, { protocol_port: 9 }), m(ghost, { protocol_port: 9 })] },
-  }]);
-  await memberIs(lb, addr.v, 'ONLINE');
-  await memberIs(lb, ghost, 'ERROR');
+  const lb = await loadBalancer('ping', [
+    {
+      protocol: 'TCP', protocol_port: 80,
+      default_pool: { protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN', healthmonitor: quick('PING'), members: [m(addr.v, { protocol_port: 9 }), m(ghost, { protocol_port: 9 })] },
+    },
+    {
+      protocol: 'TCP', protocol_port: 81,
+      default_pool: { protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN', healthmonitor: quick('TCP'), members: [m(addr.v, { protocol_port: 9 }), m(addr.a!)] },
+    },
+  ]);
+  const [ping, tcp] = [{ ...lb, pools: [lb.pools[0]!] }, { ...lb, pools: [lb.pools[1]!] }];
+  await memberIs(ping, addr.v, 'ONLINE');
+  await memberIs(ping, ghost, 'ERROR');
+  await memberIs(tcp, addr.a!, 'ONLINE');
+  await memberIs(tcp, addr.v, 'ERROR');
+  assert.deepEqual(await bodies(`http://${lb.vip}:81/`, 3), ['a', 'a', 'a'], 'the TCP listener sends traffic to the member its monitor passes');
 });
 
 // ---- listeners --------------------------------------------------------------------------------
