@@ -102,9 +102,10 @@ async function loadBalancer(name: string, listeners: Record<string, unknown>[]):
 }
 
 /** Waits until a member's operating status is `want`. */
-async function memberIs(lb: Lb, address: string, want: string, timeoutMs = 15_000): Promise<void> {
-  const pool = lb.pools.find((p) => p.members.some((x) => x.address === address))!;
-  const member = pool.members.find((x) => x.address === address)!;
+async function memberIs(lb: Lb, address: string, want: string, timeoutMs = 15_000, port?: number): Promise<void> {
+  const isIt = (x: { address: string; protocol_port: number }): boolean => x.address === address && (port === undefined || x.protocol_port === port);
+  const pool = lb.pools.find((p) => p.members.some(isIt))!;
+  const member = pool.members.find(isIt)!;
   let last = '';
   await until(`member ${address} ${want}`, async () => {
     last = (await call(s.t.app, 'GET', `/v2/lbaas/pools/${pool.id}/members/${member.id}`)).body.member.operating_status;
@@ -406,13 +407,18 @@ test('HTTPS pass-through listener with an HTTPS monitor, and TLS-HELLO: members 
   }
 });
 
-test('PING and TCP monitors: ping passes a host with nothing on the member port, TCP fails it; an address with no host fails ping', async () => {
+test('PING and TCP monitors: ping passes a host with nothing on the member port, TCP fails it; an address with no host fails ping; PING pings the monitor_address', async () => {
   addr.v = await s.host('v');
-  const ghost = `${s.webNet}.250`;
+  const [ghost, ghost2] = [`${s.webNet}.250`, `${s.webNet}.251`];
   const lb = await loadBalancer('ping', [
     {
       protocol: 'TCP', protocol_port: 80,
-      default_pool: { protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN', healthmonitor: quick('PING'), members: [m(addr.v, { protocol_port: 9 }), m(ghost, { protocol_port: 9 })] },
+      default_pool: { protocol: 'TCP', lb_algorithm: 'ROUND_ROBIN', healthmonitor: quick('PING'),
+        members: [
+          m(addr.v, { protocol_port: 9 }), m(ghost, { protocol_port: 9 }),
+          m(ghost, { protocol_port: 10, monitor_address: addr.v }), m(addr.v, { protocol_port: 10, monitor_address: ghost2 }),
+        ],
+      },
     },
     {
       protocol: 'TCP', protocol_port: 81,
@@ -420,8 +426,10 @@ test('PING and TCP monitors: ping passes a host with nothing on the member port,
     },
   ]);
   const [ping, tcp] = [{ ...lb, pools: [lb.pools[0]!] }, { ...lb, pools: [lb.pools[1]!] }];
-  await memberIs(ping, addr.v, 'ONLINE');
-  await memberIs(ping, ghost, 'ERROR');
+  await memberIs(ping, addr.v, 'ONLINE', 15_000, 9);
+  await memberIs(ping, ghost, 'ERROR', 15_000, 9);
+  await memberIs(ping, ghost, 'ONLINE', 15_000, 10);
+  await memberIs(ping, addr.v, 'ERROR', 15_000, 10);
   await memberIs(tcp, addr.a!, 'ONLINE');
   await memberIs(tcp, addr.v, 'ERROR');
   assert.deepEqual(await bodies(`http://${lb.vip}:81/`, 3), ['a', 'a', 'a'], 'the TCP listener sends traffic to the member its monitor passes');

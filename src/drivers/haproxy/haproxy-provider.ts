@@ -4,7 +4,7 @@
  * Member changes go through the runtime API without a reload; anything else is a hitless reload
  * with a logged reason; a configuration HAProxy rejects is never loaded.
  */
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
@@ -17,7 +17,7 @@ import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observ
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
-import { renderConfig } from './render.js';
+import { renderConfig, renderPingCheck } from './render.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StatRow } from './stats.js';
 
@@ -37,15 +37,17 @@ export interface HaproxyProviderOptions {
   metrics?: MetricsRegistry;
 }
 
-/**
- * The PING health check HAProxy forks (`external-check command`), as Octavia's amphora
- * `ping-wrapper.sh`: one echo request to the member's address (HAProxy's third argument), answered
- * within a second. HAProxy runs it with an empty environment, hence the absolute path.
- */
-const PING_CHECK = `#!/bin/sh
-# Fulcrum's PING health check, run by HAProxy: <proxy address> <proxy port> <server address> <server port>
-exec /usr/bin/ping -n -q -c 1 -w 1 -- "$3" >/dev/null 2>&1
-`;
+/** Writes `text` to `path` (temp file and rename) unless the file already holds it. */
+function writeIfChanged(path: string, text: string, mode: number): void {
+  try {
+    if (readFileSync(path, 'utf8') === text) return;
+  } catch {
+    // not there yet
+  }
+  writeFileSync(`${path}.tmp`, text, { mode });
+  chmodSync(`${path}.tmp`, mode);
+  renameSync(`${path}.tmp`, path);
+}
 
 /** Counts of what the provider did, for logs, tests and metrics. */
 export interface ProviderCounters {
@@ -74,16 +76,10 @@ export class HaproxyProvider implements Provider {
   /** The ports this process last plugged for each load balancer (as a key) and what the driver answered. */
   readonly #plugged = new Map<string, { key: string; result: PlugResult }>();
   #onTrouble: ((lbId: string, why: string) => void) | undefined;
-  /** The PING check program, written into the state directory (its content is fixed). */
-  readonly #pingCheck: string;
 
   constructor(opts: HaproxyProviderOptions) {
     this.#opts = opts;
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
-    this.#pingCheck = join(opts.stateDir, 'ping-check');
-    writeFileSync(`${this.#pingCheck}.tmp`, PING_CHECK, { mode: 0o755 });
-    chmodSync(`${this.#pingCheck}.tmp`, 0o755);
-    renameSync(`${this.#pingCheck}.tmp`, this.#pingCheck);
     const m = opts.metrics;
     this.#metrics = m && {
       starts: m.counter('fulcrum_haproxy_starts_total', 'HAProxy processes started.'),
@@ -131,7 +127,9 @@ export class HaproxyProvider implements Provider {
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
-    const text = renderConfig(graph, { ...instance.paths, pingCheck: this.#pingCheck }, { bindAddress: plug.bindAddress });
+    const pingCheck = join(this.dirOf(lbId), 'ping-check');
+    const text = renderConfig(graph, { ...instance.paths, pingCheck }, { bindAddress: plug.bindAddress });
+    writeIfChanged(pingCheck, renderPingCheck(graph), 0o755);
     const pid = await instance.masterPid();
     if (pid === null) {
       // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).

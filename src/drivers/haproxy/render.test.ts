@@ -10,7 +10,7 @@ import type {
   Base, HealthMonitor, L7Policy, L7Rule, Listener, LoadBalancer, LoadBalancerGraph, Member, Pool,
 } from '../../domain/model.js';
 import { run } from '../sys/exec.js';
-import { aclTest, renderConfig, type HaproxyPaths, type RenderOptions } from './render.js';
+import { aclTest, renderConfig, renderPingCheck, type HaproxyPaths, type RenderOptions } from './render.js';
 
 const TESTDATA = fileURLToPath(new URL('../../../../src/drivers/haproxy/testdata/', import.meta.url));
 const GOLDEN_PATHS: HaproxyPaths = { statsSocket: '/run/fulcrum/lb/haproxy.sock', serverStateFile: '/run/fulcrum/lb/server-state' };
@@ -532,6 +532,46 @@ describe('renderConfig injection', () => {
       };
       assert.equal(renderConfig(dressed, scene.paths ?? GOLDEN_PATHS, scene.opts), renderConfig(g, scene.paths ?? GOLDEN_PATHS, scene.opts), sceneName);
     }
+  });
+});
+
+describe('renderPingCheck', () => {
+  test('pings the member address, or the monitor_address of members of PING pools (by member ID); sh accepts it', async () => {
+    const [L, P, Q] = [uid(301), uid(302), uid(303)];
+    const g = graph({
+      listeners: [listener(L, { protocol: 'TCP', defaultPoolId: P as Pool['id'] }), listener(uid(304), { protocol: 'TCP', protocolPort: 81, defaultPoolId: Q as Pool['id'] })],
+      pools: [pool(P, { protocol: 'TCP' }), pool(Q, { protocol: 'TCP' })],
+      members: [
+        member(uid(312), P, '10.0.30.12', { monitorAddress: '2001:DB8::0:12' }),
+        member(uid(311), P, '10.0.30.11', { monitorAddress: '10.0.31.11' }),
+        member(uid(313), P, '10.0.30.13'),
+        member(uid(314), P, '10.0.30.14', { monitorAddress: '10.0.31.14', provisioningStatus: 'PENDING_DELETE' }),
+        member(uid(321), Q, '10.0.30.21', { monitorAddress: '10.0.32.21' }),
+      ],
+      healthMonitors: [monitor(uid(305), P, { type: 'PING' }), monitor(uid(306), Q, { type: 'TCP' })],
+    });
+    const text = renderPingCheck(g);
+    assert.equal(text, [
+      '#!/bin/sh',
+      `# Fulcrum's PING health check for load balancer ${LB}, run by HAProxy:`,
+      '# <proxy address> <proxy port> <server address> <server port>, the server name in HAPROXY_SERVER_NAME.',
+      'target=$3',
+      'case "$HAPROXY_SERVER_NAME" in',
+      `  ${uid(311)}) target=10.0.31.11 ;;`,
+      `  ${uid(312)}) target=2001:db8::12 ;;`,
+      'esac',
+      'exec /usr/bin/ping -n -q -c 1 -w 1 -- "$target" >/dev/null 2>&1',
+      '',
+    ].join('\n'));
+    const file = join(tmp, 'ping-check');
+    writeFileSync(file, text);
+    assert.equal((await run(['sh', '-n', file], { allowFailure: true })).code, 0);
+    const cfg = renderConfig(g, { ...GOLDEN_PATHS, pingCheck: '/run/fulcrum/lb/ping-check' });
+    assert.match(cfg, /\n {4}external-check\n {4}insecure-fork-wanted\n/);
+    assert.match(cfg, /\n {4}option external-check\n {4}external-check command \/run\/fulcrum\/lb\/ping-check\n/);
+    assert.doesNotMatch(renderPingCheck({ ...g, healthMonitors: [] }), /case/);
+    assertFulcrumError(() => renderPingCheck({ ...g, members: [member(uid(311), P, '10.0.30.11', { monitorAddress: '10.0.31.11; reboot' })] }),
+      'VALIDATION', 'monitor_address', uid(311));
   });
 });
 

@@ -21,8 +21,8 @@ export interface HaproxyPaths {
   /** Where `show servers state` is saved before a reload and loaded from after it. */
   serverStateFile: string;
   /**
-   * The PING health check program (`external-check command`): fixed, owned by Fulcrum, never
-   * built from tenant text. Without it PING monitors throw UNSUPPORTED_OPTION.
+   * The PING health check program (`external-check command`): the provider writes
+   * {@link renderPingCheck}'s text there. Without it PING monitors throw UNSUPPORTED_OPTION.
    */
   pingCheck?: string;
 }
@@ -595,4 +595,31 @@ const printConfig = (v: ConfigView): string => [
  */
 export function renderConfig(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions = {}): string {
   return printConfig(toView(graph, paths, opts));
+}
+
+/**
+ * The PING health check program of one load balancer (`paths.pingCheck`), a POSIX shell script
+ * HAProxy forks for each check as Octavia's amphora `ping-wrapper.sh`: one echo request, answered
+ * within a second. HAProxy passes the member's own address (its third argument) even when the
+ * server line has `addr`, so members with a `monitor_address` are looked up by server name (the
+ * member ID) in a table written here. HAProxy runs it with an empty environment, hence the
+ * absolute path. Pure; every value is a UUID or an IP address. @throws FulcrumError VALIDATION.
+ */
+export function renderPingCheck(graph: LoadBalancerGraph): string {
+  const pinged = new Set(graph.healthMonitors.filter((h) => h.type === 'PING' && isLive(h) && h.adminStateUp).map((h) => h.poolId as string));
+  const targets = graph.members.filter((m) => pinged.has(m.poolId) && isLive(m) && m.monitorAddress !== null).sort(byId)
+    .map((m) => {
+      const at = (field: string): CfgSite => site('member', m.id, field);
+      const ip = cfgIp(m.monitorAddress, at('monitor_address'));
+      return `  ${cfgId(m.id, at('id'))}) target=${ip.family === 6 ? ip.host.slice(1, -1) : ip.host} ;;`;
+    });
+  return [
+    '#!/bin/sh',
+    `# Fulcrum's PING health check for load balancer ${cfgId(graph.loadBalancer.id, site('loadbalancer', graph.loadBalancer.id, 'id'))}, run by HAProxy:`,
+    '# <proxy address> <proxy port> <server address> <server port>, the server name in HAPROXY_SERVER_NAME.',
+    'target=$3',
+    ...(targets.length === 0 ? [] : ['case "$HAPROXY_SERVER_NAME" in', ...targets, 'esac']),
+    'exec /usr/bin/ping -n -q -c 1 -w 1 -- "$target" >/dev/null 2>&1',
+    '',
+  ].join('\n');
 }
