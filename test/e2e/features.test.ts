@@ -430,6 +430,13 @@ test('PING and TCP monitors: ping passes a host with nothing on the member port,
   await memberIs(ping, ghost, 'ERROR', 15_000, 9);
   await memberIs(ping, ghost, 'ONLINE', 15_000, 10);
   await memberIs(ping, addr.v, 'ERROR', 15_000, 10);
+  // A member added later (runtime API, or a reload if HAProxy refuses that) is pinged at its monitor_address too.
+  const pool = lb.pools[0]!;
+  const added = await call(s.t.app, 'POST', `/v2/lbaas/pools/${pool.id}/members`, { member: m(ghost2, { protocol_port: 11, monitor_address: addr.v }) });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  await waitFor(s.t.app, `/v2/lbaas/pools/${pool.id}/members/${added.body.member.id}`, 'member', 'ACTIVE', 15_000);
+  pool.members.push(added.body.member);
+  await memberIs(ping, ghost2, 'ONLINE', 15_000, 11);
   await memberIs(tcp, addr.a!, 'ONLINE');
   await memberIs(tcp, addr.v, 'ERROR');
   assert.deepEqual(await bodies(`http://${lb.vip}:81/`, 3), ['a', 'a', 'a'], 'the TCP listener sends traffic to the member its monitor passes');
