@@ -5,7 +5,7 @@
  * with a logged reason; a configuration HAProxy rejects is never loaded.
  */
 import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { LoadBalancerGraph, Stats } from '../../domain/model.js';
@@ -127,7 +127,8 @@ export class HaproxyProvider implements Provider {
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
-    const pingCheck = join(this.dirOf(lbId), 'ping-check');
+    // Beside haproxy.cfg, an absolute path (the state directory may be given relative).
+    const pingCheck = join(dirname(instance.paths.config), 'ping-check');
     const text = renderConfig(graph, { ...instance.paths, pingCheck }, { bindAddress: plug.bindAddress });
     writeIfChanged(pingCheck, renderPingCheck(graph), 0o755);
     const pid = await instance.masterPid();

@@ -407,11 +407,10 @@ function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, p
 
 function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions): ConfigView {
   const lb = graph.loadBalancer;
-  const global: GlobalView = {
+  const settings = {
     maxconn: cfgInt(opts.maxconn ?? DEFAULT_GLOBAL_MAXCONN, 1, 1_000_000, { object: 'Render options', field: 'maxconn' }),
     statsSocket: cfgFilePath(paths.statsSocket, { object: 'HAProxy paths', field: 'statsSocket' }),
     serverStateFile: cfgFilePath(paths.serverStateFile, { object: 'HAProxy paths', field: 'serverStateFile' }),
-    isExternalCheck: false,
   };
   const listeners = graph.listeners.filter(isLive)
     .sort((a, b) => a.protocolPort - b.protocolPort || byId(a, b));
@@ -444,7 +443,7 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
     frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts));
     for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph, paths));
   }
-  global.isExternalCheck = backends.some((b) => b.monitor?.check.type === 'ping');
+  const global: GlobalView = { ...settings, isExternalCheck: backends.some((b) => b.monitor?.check.type === 'ping') };
   return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, frontends, backends };
 }
 
