@@ -372,9 +372,10 @@ test('delay, timeout, max_retries and max_retries_down: checks spaced by delay, 
   assert.ok(passed >= 2, `up only after 2 passed checks (saw ${passed})`);
 
   const hm = `/v2/lbaas/healthmonitors/${lb.pools[0]!.healthmonitor!.id}`;
-  await change(lb, hm, 'healthmonitor', { url_path: '/_sleep/1500' });
+  // An answer after 1.2 s fails a 1 s timeout and passes a 3 s one (delay 3: checks do not overlap).
+  await change(lb, hm, 'healthmonitor', { url_path: '/_sleep/1200' });
   await memberIs(lb, addr.k, 'ERROR', 20_000);
-  await change(lb, hm, 'healthmonitor', { timeout: 2 });
+  await change(lb, hm, 'healthmonitor', { delay: 3, timeout: 3 });
   await memberIs(lb, addr.k, 'ONLINE', 20_000);
 });
 
