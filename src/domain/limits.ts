@@ -3,7 +3,7 @@
  * members and health monitors (`octavia/common/constants.py`, `octavia_lib/common/constants.py`,
  * and the `[api_settings]`/`[haproxy_amphora]` defaults of `octavia/common/config.py`).
  */
-import type { HealthMonitorType, HttpMethod, LbAlgorithm, ListenerProtocol, PoolProtocol } from './model.js';
+import type { HealthMonitorType, HttpMethod, ListenerProtocol, PoolProtocol } from './model.js';
 
 export const MIN_PORT_NUMBER = 1;
 export const MAX_PORT_NUMBER = 65535;
@@ -77,11 +77,6 @@ export function isLvsProtocol(p: PoolProtocol): boolean {
 /** Health monitor types allowed on a UDP or SCTP pool. */
 export const LVS_HEALTH_MONITOR_TYPES: readonly HealthMonitorType[] = ['UDP-CONNECT', 'SCTP', 'TCP', 'HTTP'];
 
-/**
- * Algorithms no Fulcrum data plane can run. HAProxy has no source-address-and-port balance, so,
- * like Octavia's amphora provider, every provider refuses SOURCE_IP_PORT.
- */
-export const UNSUPPORTED_LB_ALGORITHMS: readonly LbAlgorithm[] = ['SOURCE_IP_PORT'];
 
 /** L7 policy positions run from 1; a larger position than there are policies appends (`[MIN|MAX]_POLICY_POSITION`). */
 export const MIN_L7POLICY_POSITION = 1;

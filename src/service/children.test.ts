@@ -44,9 +44,8 @@ test('a PUT null resets listener settings to Octavia\'s defaults; absent fields 
   assert.equal(next.id, cur.id);
 });
 
-test('pools: SOURCE_IP_PORT is refused for every provider; monitors get HTTP defaults only for HTTP types', () => {
-  assert.throws(() => buildPool(lb, 'p', { protocol: 'TCP', lbAlgorithm: 'SOURCE_IP_PORT' }, null),
-    (e: Error & { status?: number }) => e.status === 400 && /SOURCE_IP_PORT/.test(e.message));
+test('pools: SOURCE_IP_PORT is accepted; monitors get HTTP defaults only for HTTP types', () => {
+  assert.equal(buildPool(lb, 'p', { protocol: 'TCP', lbAlgorithm: 'SOURCE_IP_PORT' }, null).lbAlgorithm, 'SOURCE_IP_PORT');
   const pool = buildPool(lb, 'p', { protocol: 'HTTPS', lbAlgorithm: 'ROUND_ROBIN' }, null);
   const https = buildHealthMonitor(pool, 'p', { type: 'HTTPS', delay: 1, timeout: 1, maxRetries: 1 });
   assert.deepEqual([https.httpMethod, https.urlPath, https.expectedCodes, https.maxRetriesDown], ['GET', '/', '200', 3]);

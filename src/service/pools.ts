@@ -6,7 +6,7 @@
 import { FulcrumError, validationFailure } from '../domain/errors.js';
 import { newId, type PoolId } from '../domain/ids.js';
 import {
-  DEFAULT_ALPN_PROTOCOLS, DEFAULT_TLS_CIPHERS, DEFAULT_TLS_VERSIONS, UNSUPPORTED_LB_ALGORITHMS, isLvsProtocol,
+  DEFAULT_ALPN_PROTOCOLS, DEFAULT_TLS_CIPHERS, DEFAULT_TLS_VERSIONS, isLvsProtocol,
 } from '../domain/limits.js';
 import type {
   LbAlgorithm, Listener, LoadBalancer, PersistenceType, Pool, PoolProtocol, SessionPersistence,
@@ -111,15 +111,6 @@ function sessionPersistenceOf(sp: SessionPersistenceInput): SessionPersistence {
   };
 }
 
-/** Every provider runs HAProxy, which has no SOURCE_IP_PORT balance (Octavia's amphora provider answers the same). */
-function checkAlgorithm(lb: LoadBalancer, algorithm: LbAlgorithm): void {
-  if (UNSUPPORTED_LB_ALGORITHMS.includes(algorithm)) {
-    throw new FulcrumError('UNSUPPORTED_OPTION',
-      `Provider '${lb.provider}' does not support a requested option: ${lb.provider} provider does not support ${algorithm} algorithm.`,
-      { field: 'lb_algorithm' });
-  }
-}
-
 /**
  * A new pool of `lb`, PENDING_CREATE, after every rule that needs no database. `listener` is the
  * listener it becomes the default pool of, if any. @throws FulcrumError with Octavia's messages.
@@ -132,7 +123,6 @@ export function buildPool(lb: LoadBalancer, projectId: string, input: PoolFields
   checkAlpnType(input.alpnProtocols);
   checkPersistenceForProtocol(input.protocol, input.sessionPersistence, false);
   const sessionPersistence = input.sessionPersistence ? sessionPersistenceOf(input.sessionPersistence) : null;
-  checkAlgorithm(lb, input.lbAlgorithm);
   if (input.crlContainerRef && !input.caTlsContainerRef) {
     throw validationFailure('A CA certificate reference is required to specify a revocation list.', 'crl_container_ref');
   }
@@ -237,7 +227,6 @@ export function applyPoolUpdate(lb: LoadBalancer, cur: Pool, patch: PoolUpdate):
   }
   if (tlsVersions !== undefined) checkTlsVersions(tlsVersions);
   if (p.alpnProtocols !== undefined) checkAlpnProtocols(p.alpnProtocols);
-  if (p.lbAlgorithm !== undefined) checkAlgorithm(lb, p.lbAlgorithm);
   const pick = <T>(v: T | null | undefined, onNull: T, keep: T): T => (v === undefined ? keep : v === null ? onNull : v);
   return {
     ...cur,

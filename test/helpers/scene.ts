@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import type { MetricsRegistry } from '../../src/domain/metrics.js';
 import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
 import type { L7Retries } from '../../src/drivers/haproxy/render.js';
-import { createHost, curlFrom, deleteHost, serveHttp, type HostSpec } from '../../src/drivers/interface/hosts.js';
+import { createHost, curlFrom, deleteHost, serveHttp, type HostSpec, type ServeOptions } from '../../src/drivers/interface/hosts.js';
 import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
 import { run as exec } from '../../src/drivers/sys/exec.js';
-import { killNamespaceProcesses } from '../../src/drivers/sys/ip.js';
+import { ipBatch, killNamespaceProcesses, linksIn } from '../../src/drivers/sys/ip.js';
 import { call, makeTestApi, type TestApi } from './fixtures.js';
 
 export interface SubnetRef { id: string; network_id: string }
@@ -42,10 +42,18 @@ export interface Scene {
   webSubnet: SubnetRef;
   /** The client namespace (on `lbaas`, no default route). */
   client: string;
+  /** The client namespace's own address on `lbaas`. */
+  clientAddress: string;
+  /** Adds another address on `lbaas` to the client namespace (for requests from a second client). */
+  addClientAddress(address: string): Promise<void>;
   /** A per-run namespace name for a host called `short` (web1, web2…). */
   ns(short: string): string;
   /** Makes a stand-in web server answering `short` on the webserver subnet; returns its address. */
-  web(short: string): Promise<string>;
+  web(short: string, opts?: ServeOptions & { logFile?: string }): Promise<string>;
+  /** Makes a stand-in host on the webserver subnet with nothing running; returns its address. */
+  host(short: string): Promise<string>;
+  /** Starts another stand-in web server (answering `short`) in host `short`'s namespace on `port`; returns its PID. */
+  serve(short: string, port: number, opts?: ServeOptions & { logFile?: string }): Promise<number>;
   /** Kills a web server's process (its host stays: health checks get connection refused). */
   kill(short: string): Promise<void>;
   /** Brings a killed or deleted web server back with the same port and address. */
@@ -107,15 +115,21 @@ export async function makeScene(opts: { metrics?: MetricsRegistry; l7Retries?: L
     return address;
   };
   const scene: Scene = {
-    t, lbNet, webNet, client: ns('cli'), ns,
+    t, lbNet, webNet, client: ns('cli'), clientAddress: '', ns,
     get provider() { return provider; },
     set provider(p) { provider = p; },
     lbSubnet: await network('lbaas', `${lbNet}.0/24`),
     webSubnet: undefined as unknown as SubnetRef,
-    web: async (short) => {
+    web: async (short, opts = {}) => {
       const address = await host(ns(short), scene.webSubnet, true);
-      await serveHttp(ns(short), address, 80, short);
+      await serveHttp(ns(short), address, 80, short, opts.logFile, opts);
       return address;
+    },
+    host: (short) => host(ns(short), scene.webSubnet, true),
+    serve: (short, port, opts = {}) => serveHttp(ns(short), specs.get(ns(short))!.address, port, short, opts.logFile, opts),
+    addClientAddress: async (address) => {
+      const tap = (await linksIn(ns('cli'))).find((l) => l.name.startsWith('tap'))!.name;
+      await ipBatch([`addr add ${address}/24 dev ${tap}`], ns('cli'));
     },
     kill: (short) => killNamespaceProcesses(ns(short)),
     revive: async (short) => {
@@ -143,7 +157,7 @@ export async function makeScene(opts: { metrics?: MetricsRegistry; l7Retries?: L
     },
   };
   scene.webSubnet = await network('webserver', `${webNet}.0/24`);
-  await host(ns('cli'), scene.lbSubnet, false);
+  scene.clientAddress = await host(ns('cli'), scene.lbSubnet, false);
   return scene;
 }
 

@@ -126,7 +126,7 @@ test('a bad tree is refused as a whole: nothing is written, not even the VIP por
       'Subnet 11111111-2222-3333-4444-555555555555 not found.'],
     [{ pools: [{ ...pool, healthmonitor: { type: 'UDP-CONNECT', delay: 5, timeout: 3, max_retries: 3 } }] }, 400,
       'Validation failure: The UDP-CONNECT type is only supported for pools of type UDP/SCTP.'],
-    [{ pools: [{ ...pool, lb_algorithm: 'SOURCE_IP_PORT' }] }, 400, /does not support SOURCE_IP_PORT/],
+    [{ pools: [{ ...pool, lb_algorithm: 'RANDOM' }] }, 400, /lb_algorithm/],
     [{ pools: [{ ...pool, session_persistence: { type: 'APP_COOKIE' } }] }, 400,
       'Validation failure: Field "cookie_name" must be specified when using the "APP_COOKIE" session persistence type.'],
     [{ listeners: [{ protocol: 'HTTP', protocol_port: 80, default_pool_id: '11111111-2222-3333-4444-555555555555' }] }, 404,

@@ -4,9 +4,9 @@
  * Member changes go through the runtime API without a reload; anything else is a hitless reload
  * with a logged reason; a configuration HAProxy rejects is never loaded.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { LoadBalancerGraph, Stats } from '../../domain/model.js';
@@ -18,7 +18,7 @@ import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observ
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
-import { renderConfig, type L7Retries } from './render.js';
+import { renderConfig, renderPingCheck, type L7Retries } from './render.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StatRow } from './stats.js';
 
@@ -38,6 +38,18 @@ export interface HaproxyProviderOptions {
   metrics?: MetricsRegistry;
   /** HTTP backends' L7 retries (render.ts); default off. */
   l7Retries?: L7Retries;
+}
+
+/** Writes `text` to `path` (temp file and rename) unless the file already holds it. */
+function writeIfChanged(path: string, text: string, mode: number): void {
+  try {
+    if (readFileSync(path, 'utf8') === text) return;
+  } catch {
+    // not there yet
+  }
+  writeFileSync(`${path}.tmp`, text, { mode });
+  chmodSync(`${path}.tmp`, mode);
+  renameSync(`${path}.tmp`, path);
 }
 
 /** Counts of what the provider did, for logs, tests and metrics. */
@@ -118,7 +130,10 @@ export class HaproxyProvider implements Provider {
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
-    const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
+    // Beside haproxy.cfg, an absolute path (the state directory may be given relative).
+    const pingCheck = join(dirname(instance.paths.config), 'ping-check');
+    const text = renderConfig(graph, { ...instance.paths, pingCheck }, { bindAddress: plug.bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
+    writeIfChanged(pingCheck, renderPingCheck(graph), 0o755);
     const pid = await instance.masterPid();
     if (pid === null) {
       // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).

@@ -10,7 +10,7 @@ import type {
   Base, HealthMonitor, L7Policy, L7Rule, Listener, LoadBalancer, LoadBalancerGraph, Member, Pool,
 } from '../../domain/model.js';
 import { run } from '../sys/exec.js';
-import { aclTest, renderConfig, type HaproxyPaths, type RenderOptions } from './render.js';
+import { aclTest, renderConfig, renderPingCheck, type HaproxyPaths, type RenderOptions } from './render.js';
 
 const TESTDATA = fileURLToPath(new URL('../../../../src/drivers/haproxy/testdata/', import.meta.url));
 const GOLDEN_PATHS: HaproxyPaths = { statsSocket: '/run/fulcrum/lb/haproxy.sock', serverStateFile: '/run/fulcrum/lb/server-state' };
@@ -150,7 +150,7 @@ function l7Scene(): LoadBalancerGraph {
   });
 }
 
-const SCENES: Record<string, { graph: () => LoadBalancerGraph; opts?: RenderOptions }> = {
+const SCENES: Record<string, { graph: () => LoadBalancerGraph; opts?: RenderOptions; paths?: HaproxyPaths }> = {
   l7: { graph: l7Scene },
   seed: { graph: seedScene },
   'seed-l7-retries': { graph: seedScene, opts: { l7Retries: 'idempotent' } },
@@ -212,6 +212,30 @@ const SCENES: Record<string, { graph: () => LoadBalancerGraph; opts?: RenderOpti
       ],
       pools: [pool(uid(42)), pool(uid(46), { protocol: 'TCP' })],
       members: [member(uid(43), uid(42), '10.0.5.43'), member(uid(47), uid(46), '10.0.5.47', { protocolPort: 5000 })],
+    }),
+  },
+  algorithms: {
+    paths: { ...GOLDEN_PATHS, pingCheck: '/run/fulcrum/ping-check' },
+    graph: () => graph({
+      listeners: [
+        listener(uid(121), { defaultPoolId: uid(122) as Pool['id'] }),
+        listener(uid(125), { protocol: 'TCP', protocolPort: 3306, defaultPoolId: uid(126) as Pool['id'] }),
+        listener(uid(129), { protocol: 'HTTPS', protocolPort: 443, timeoutTcpInspect: 2000, defaultPoolId: uid(130) as Pool['id'] }),
+      ],
+      pools: [
+        pool(uid(122), { lbAlgorithm: 'SOURCE_IP_PORT' }),
+        pool(uid(126), { protocol: 'TCP', lbAlgorithm: 'SOURCE_IP_PORT' }),
+        pool(uid(130), { protocol: 'HTTPS', lbAlgorithm: 'LEAST_CONNECTIONS' }),
+      ],
+      members: [
+        member(uid(123), uid(122), '10.0.12.23'), member(uid(124), uid(122), '10.0.12.24', { backup: true }),
+        member(uid(127), uid(126), '10.0.12.27', { protocolPort: 3306 }),
+        member(uid(131), uid(130), '10.0.12.31', { protocolPort: 443 }),
+      ],
+      healthMonitors: [
+        monitor(uid(128), uid(126), { type: 'PING', delay: 2, timeout: 1, maxRetries: 2, maxRetriesDown: 2, httpMethod: null, urlPath: null, expectedCodes: null }),
+        monitor(uid(132), uid(130), { type: 'TLS-HELLO', httpMethod: null, urlPath: null, expectedCodes: null }),
+      ],
     }),
   },
   'two-listeners': {
@@ -309,7 +333,7 @@ const directives = (text: string): string[] => text.split('\n').map((l) => l.tri
 describe('renderConfig golden files', () => {
   for (const [name, scene] of Object.entries(SCENES)) {
     test(`${name}.cfg matches and haproxy -c accepts it`, async () => {
-      const text = renderConfig(scene.graph(), GOLDEN_PATHS, scene.opts);
+      const text = renderConfig(scene.graph(), scene.paths ?? GOLDEN_PATHS, scene.opts);
       const file = join(TESTDATA, `${name}.cfg`);
       if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, text);
       const golden = readFileSync(file, 'utf8');
@@ -371,10 +395,9 @@ describe('renderConfig choices', () => {
       assertFulcrumError(() => renderConfig(withListener({ protocol }), GOLDEN_PATHS), 'UNSUPPORTED_OPTION', 'protocol', L1);
     }
     assertFulcrumError(() => renderConfig(withListener({ protocol: 'PROMETHEUS' }), GOLDEN_PATHS), 'UNSUPPORTED_OPTION', 'protocol', L1);
-    assertFulcrumError(() => renderConfig({ ...g, pools: [pool(P1, { lbAlgorithm: 'SOURCE_IP_PORT' })] }, GOLDEN_PATHS),
-      'UNSUPPORTED_OPTION', 'lb_algorithm', P1);
     assertFulcrumError(() => renderConfig({ ...g, pools: [pool(P1, { tlsEnabled: true })] }, GOLDEN_PATHS),
       'UNSUPPORTED_OPTION', 'tls_enabled', P1);
+    // PING needs the provider's check program; without one it is refused.
     for (const type of ['PING', 'UDP-CONNECT', 'SCTP'] as const) {
       assertFulcrumError(() => renderConfig({ ...g, healthMonitors: [monitor(H1, P1, { type })] }, GOLDEN_PATHS),
         'UNSUPPORTED_OPTION', 'type', H1);
@@ -508,8 +531,48 @@ describe('renderConfig injection', () => {
         l7Policies: g.l7Policies.map((x) => ({ ...x, ...evil })),
         l7Rules: g.l7Rules.map((x) => ({ ...x, ...evil })),
       };
-      assert.equal(renderConfig(dressed, GOLDEN_PATHS, scene.opts), renderConfig(g, GOLDEN_PATHS, scene.opts), sceneName);
+      assert.equal(renderConfig(dressed, scene.paths ?? GOLDEN_PATHS, scene.opts), renderConfig(g, scene.paths ?? GOLDEN_PATHS, scene.opts), sceneName);
     }
+  });
+});
+
+describe('renderPingCheck', () => {
+  test('pings the member address, or the monitor_address of members of PING pools (by member ID); sh accepts it', async () => {
+    const [L, P, Q] = [uid(301), uid(302), uid(303)];
+    const g = graph({
+      listeners: [listener(L, { protocol: 'TCP', defaultPoolId: P as Pool['id'] }), listener(uid(304), { protocol: 'TCP', protocolPort: 81, defaultPoolId: Q as Pool['id'] })],
+      pools: [pool(P, { protocol: 'TCP' }), pool(Q, { protocol: 'TCP' })],
+      members: [
+        member(uid(312), P, '10.0.30.12', { monitorAddress: '2001:DB8::0:12' }),
+        member(uid(311), P, '10.0.30.11', { monitorAddress: '10.0.31.11' }),
+        member(uid(313), P, '10.0.30.13'),
+        member(uid(314), P, '10.0.30.14', { monitorAddress: '10.0.31.14', provisioningStatus: 'PENDING_DELETE' }),
+        member(uid(321), Q, '10.0.30.21', { monitorAddress: '10.0.32.21' }),
+      ],
+      healthMonitors: [monitor(uid(305), P, { type: 'PING' }), monitor(uid(306), Q, { type: 'TCP' })],
+    });
+    const text = renderPingCheck(g);
+    assert.equal(text, [
+      '#!/bin/sh',
+      `# Fulcrum's PING health check for load balancer ${LB}, run by HAProxy:`,
+      '# <proxy address> <proxy port> <server address> <server port>, the server name in HAPROXY_SERVER_NAME.',
+      'target=$3',
+      'case "$HAPROXY_SERVER_NAME" in',
+      `  ${uid(311)}) target=10.0.31.11 ;;`,
+      `  ${uid(312)}) target=2001:db8::12 ;;`,
+      'esac',
+      'exec /usr/bin/ping -n -q -c 1 -w 1 -- "$target" >/dev/null 2>&1',
+      '',
+    ].join('\n'));
+    const file = join(tmp, 'ping-check');
+    writeFileSync(file, text);
+    assert.equal((await run(['sh', '-n', file], { allowFailure: true })).code, 0);
+    const cfg = renderConfig(g, { ...GOLDEN_PATHS, pingCheck: '/run/fulcrum/lb/ping-check' });
+    assert.match(cfg, /\n {4}external-check\n {4}insecure-fork-wanted\n/);
+    assert.match(cfg, /\n {4}option external-check\n {4}external-check command \/run\/fulcrum\/lb\/ping-check\n/);
+    assert.doesNotMatch(renderPingCheck({ ...g, healthMonitors: [] }), /case/);
+    assertFulcrumError(() => renderPingCheck({ ...g, members: [member(uid(311), P, '10.0.30.11', { monitorAddress: '10.0.31.11; reboot' })] }),
+      'VALIDATION', 'monitor_address', uid(311));
   });
 });
 
@@ -523,8 +586,8 @@ describe('renderConfig determinism', () => {
   test('rendering twice, or from shuffled arrays, gives the same text', () => {
     for (const [name, scene] of Object.entries(SCENES)) {
       const g = scene.graph();
-      const first = renderConfig(g, GOLDEN_PATHS, scene.opts);
-      assert.equal(renderConfig(g, GOLDEN_PATHS, scene.opts), first, name);
+      const first = renderConfig(g, scene.paths ?? GOLDEN_PATHS, scene.opts);
+      assert.equal(renderConfig(g, scene.paths ?? GOLDEN_PATHS, scene.opts), first, name);
       for (const perm of [shuffle, <T>(xs: readonly T[]) => shuffle(shuffle(xs))]) {
         const mixed: LoadBalancerGraph = {
           ...g,
@@ -539,7 +602,7 @@ describe('renderConfig determinism', () => {
           l7Policies: perm(g.l7Policies),
           l7Rules: perm(g.l7Rules),
         };
-        assert.equal(renderConfig(mixed, GOLDEN_PATHS, scene.opts), first, name);
+        assert.equal(renderConfig(mixed, scene.paths ?? GOLDEN_PATHS, scene.opts), first, name);
       }
     }
   });

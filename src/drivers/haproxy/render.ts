@@ -20,6 +20,11 @@ export interface HaproxyPaths {
   statsSocket: string;
   /** Where `show servers state` is saved before a reload and loaded from after it. */
   serverStateFile: string;
+  /**
+   * The PING health check program (`external-check command`): the provider writes
+   * {@link renderPingCheck}'s text there. Without it PING monitors throw UNSUPPORTED_OPTION.
+   */
+  pingCheck?: string;
 }
 
 /** Choices the caller makes about this host's HAProxy. */
@@ -55,7 +60,13 @@ const STICK_SIZE = '10k';
 const MAX_INT32 = 2 ** 31 - 1;
 
 const MODES = { HTTP: 'http', HTTPS: 'tcp', TCP: 'tcp', PROMETHEUS: 'http' } as const;
-const BALANCE = { ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source' } as const;
+/**
+ * SOURCE_IP_PORT hashes the client's address and port (`balance hash`, new in HAProxy 2.6): the
+ * port is put in a variable first because `concat` takes variables, not sample fetches.
+ */
+const BALANCE = {
+  ROUND_ROBIN: 'roundrobin', LEAST_CONNECTIONS: 'leastconn', SOURCE_IP: 'source', SOURCE_IP_PORT: 'hash src,concat(:,txn.src_port)',
+} as const;
 const HTTP_METHODS = {
   CONNECT: 'CONNECT', DELETE: 'DELETE', GET: 'GET', HEAD: 'HEAD', OPTIONS: 'OPTIONS', PATCH: 'PATCH', POST: 'POST',
   PUT: 'PUT', TRACE: 'TRACE',
@@ -63,14 +74,14 @@ const HTTP_METHODS = {
 const HTTP_VERSIONS = { '1': 'HTTP/1.0', '1.1': 'HTTP/1.1' } as const;
 const UNSUPPORTED_LISTENER_PROTOCOLS = ['TERMINATED_HTTPS', 'UDP', 'SCTP'];
 const UNSUPPORTED_POOL_PROTOCOLS = ['UDP', 'SCTP'];
-const UNSUPPORTED_MONITOR_TYPES = ['PING', 'UDP-CONNECT', 'SCTP'];
+const UNSUPPORTED_MONITOR_TYPES = ['UDP-CONNECT', 'SCTP'];
 /** Octavia's `l7rule_compare_type_macro`. */
 const MATCH_METHODS = { REGEX: '-m reg', STARTS_WITH: '-m beg', ENDS_WITH: '-m end', CONTAINS: '-m sub', EQUAL_TO: '-m str' } as const;
 const REDIRECT_CODES = { 301: '301', 302: '302', 303: '303', 307: '307', 308: '308' } as const;
 
 // ---- view model -------------------------------------------------------------------------------
 
-interface GlobalView { maxconn: CfgToken; statsSocket: CfgToken; serverStateFile: CfgToken }
+interface GlobalView { maxconn: CfgToken; statsSocket: CfgToken; serverStateFile: CfgToken; isExternalCheck: boolean }
 
 interface FrontendView {
   id: CfgToken;
@@ -81,6 +92,7 @@ interface FrontendView {
   timeoutClient: CfgToken | null;
   allowedCidrs: CfgToken | null;
   inspectDelay: CfgToken | null;
+  isTcp: boolean;
   isForwardedFor: boolean;
   isForwardedPort: boolean;
   isForwardedProto: boolean;
@@ -101,7 +113,8 @@ type L7ActionView =
 type CheckView =
   | { type: 'http'; send: CfgToken; expect: CfgToken }
   | { type: 'tcp' }
-  | { type: 'tls-hello' };
+  | { type: 'tls-hello' }
+  | { type: 'ping'; command: CfgToken };
 
 interface MonitorView { check: CheckView; isSsl: boolean; timeout: CfgToken; inter: CfgToken; fall: CfgToken; rise: CfgToken }
 
@@ -126,6 +139,7 @@ interface BackendView {
   id: CfgToken;
   mode: CfgToken;
   balance: CfgToken;
+  isHashSourcePort: boolean;
   isHttp: boolean;
   /** L7 retries for idempotent requests (HTTP backends, `l7Retries: 'idempotent'`). */
   isL7Retry: boolean;
@@ -285,6 +299,7 @@ function toFrontend(
     timeoutClient: timeoutMs(l.timeoutClientData, at('timeout_client_data')),
     allowedCidrs: cidrs.length > 0 ? cfgJoin(cidrs) : null,
     inspectDelay: timeoutMs(l.timeoutTcpInspect, at('timeout_tcp_inspect')),
+    isTcp: mode === 'tcp',
     // The seed's HTTP frontends always carry `option forwardfor` (neutron-lbaas did); Octavia only
     // with insert_headers X-Forwarded-For. Both: on for HTTP unless a tenant says "false".
     isForwardedFor: headers.has('X-Forwarded-For') ||
@@ -324,7 +339,7 @@ function toPersistence(p: Pool, vip: CfgIp, isHttp: boolean): PersistenceView | 
   }
 }
 
-function toMonitor(hm: HealthMonitor): MonitorView {
+function toMonitor(hm: HealthMonitor, paths: HaproxyPaths): MonitorView {
   const at = (field: string): CfgSite => site('healthmonitor', hm.id, field);
   if (UNSUPPORTED_MONITOR_TYPES.includes(hm.type)) throw unsupported(at('type'), hm.type);
   let check: CheckView;
@@ -340,6 +355,9 @@ function toMonitor(hm: HealthMonitor): MonitorView {
     check = { type: 'tcp' };
   } else if (hm.type === 'TLS-HELLO') {
     check = { type: 'tls-hello' };
+  } else if (hm.type === 'PING') {
+    if (paths.pingCheck === undefined) throw unsupported(at('type'), hm.type);
+    check = { type: 'ping', command: cfgFilePath(paths.pingCheck, { object: 'HAProxy paths', field: 'pingCheck' }) };
   } else {
     throw unsupported(at('type'), String(hm.type));
   }
@@ -372,24 +390,24 @@ function toServer(m: Member, p: Pool, hasCheck: boolean): ServerView {
   };
 }
 
-function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, opts: RenderOptions): BackendView {
+function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions): BackendView {
   const at = (field: string): CfgSite => site('pool', p.id, field);
   if (UNSUPPORTED_POOL_PROTOCOLS.includes(p.protocol)) throw unsupported(at('protocol'), p.protocol);
   if (!VALID_LISTENER_POOL_PROTOCOLS[l.protocol].includes(p.protocol)) {
     throw invalidCfgValue(at('protocol'), `a ${l.protocol} listener cannot use a ${p.protocol} pool`, p.protocol);
   }
-  if (p.lbAlgorithm === 'SOURCE_IP_PORT') throw unsupported(at('lb_algorithm'), p.lbAlgorithm);
   if (p.tlsEnabled) throw unsupported(at('tls_enabled'), 'true');
   const monitors = graph.healthMonitors.filter((h) => h.poolId === p.id && isLive(h));
   if (monitors.length > 1) throw invalidCfgValue(at('healthmonitor_id'), 'a pool has at most one health monitor', monitors.length);
   const hm = monitors[0];
-  const monitor = hm !== undefined && hm.adminStateUp ? toMonitor(hm) : null;
+  const monitor = hm !== undefined && hm.adminStateUp ? toMonitor(hm, paths) : null;
   const isHttp = MODES[l.protocol as keyof typeof MODES] === 'http';
   const members = graph.members.filter((m) => m.poolId === p.id && isLive(m)).sort(byId);
   return {
     id: cfgId(p.id, at('id')),
     mode: cfgKeyword(l.protocol, MODES, site('listener', l.id, 'protocol')),
     balance: cfgKeyword(p.lbAlgorithm, BALANCE, at('lb_algorithm')),
+    isHashSourcePort: p.lbAlgorithm === 'SOURCE_IP_PORT',
     isHttp,
     isL7Retry: isHttp && opts.l7Retries === 'idempotent',
     timeoutConnect: timeoutMs(l.timeoutMemberConnect, site('listener', l.id, 'timeout_member_connect')),
@@ -402,7 +420,7 @@ function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, o
 
 function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions): ConfigView {
   const lb = graph.loadBalancer;
-  const global: GlobalView = {
+  const settings = {
     maxconn: cfgInt(opts.maxconn ?? DEFAULT_GLOBAL_MAXCONN, 1, 1_000_000, { object: 'Render options', field: 'maxconn' }),
     statsSocket: cfgFilePath(paths.statsSocket, { object: 'HAProxy paths', field: 'statsSocket' }),
     serverStateFile: cfgFilePath(paths.serverStateFile, { object: 'HAProxy paths', field: 'serverStateFile' }),
@@ -436,8 +454,9 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
     const l7 = toL7(l, graph);
     for (const p of l7.pools) use(p, l, site('l7policy', graph.l7Policies.find((x) => x.redirectPoolId === p.id && x.listenerId === l.id)?.id, 'redirect_pool_id'));
     frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts));
-    for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph, opts));
+    for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph, paths, opts));
   }
+  const global: GlobalView = { ...settings, isExternalCheck: backends.some((b) => b.monitor?.check.type === 'ping') };
   return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, frontends, backends };
 }
 
@@ -458,6 +477,10 @@ const printGlobal = (g: GlobalView): string => section('global', [
   // request: measured 0 failed and 0 retried keep-alive requests across 20 reloads, against 1–2
   // connection resets and 14–42 resent requests without it.
   'close-spread-time 2s',
+  // PING monitors run Fulcrum's own ping program (HAProxy forks it): HAProxy 2.6 refuses to fork
+  // without both keywords.
+  g.isExternalCheck && 'external-check',
+  g.isExternalCheck && 'insecure-fork-wanted',
 ]);
 
 const printDefaults = (): string => section('defaults', [
@@ -479,6 +502,9 @@ const printFrontend = (f: FrontendView): string => section(`frontend ${f.id}`, [
   f.allowedCidrs && `acl allowed-cidrs src ${f.allowedCidrs}`,
   f.allowedCidrs && 'tcp-request connection reject if !allowed-cidrs',
   f.inspectDelay && `tcp-request inspect-delay ${f.inspectDelay}`,
+  // A TCP frontend has no rule that waits, so the delay alone would do nothing: wait for the
+  // client's first bytes (at most the delay) before a member is picked and connected.
+  f.inspectDelay && f.isTcp && 'tcp-request content accept if { req.len gt 0 }',
   f.isForwardedFor && 'option forwardfor',
   f.isForwardedPort && 'http-request set-header X-Forwarded-Port %[dst_port]',
   f.isForwardedProto && 'http-request set-header X-Forwarded-Proto http',
@@ -525,6 +551,8 @@ function printMonitor(m: MonitorView | null): (string | null)[] {
     c.type === 'http' ? `http-check send ${c.send}` : null,
     c.type === 'http' ? `http-check expect rstatus ${c.expect}` : null,
     c.type === 'tls-hello' ? 'option ssl-hello-chk' : null,
+    c.type === 'ping' ? 'option external-check' : null,
+    c.type === 'ping' ? `external-check command ${c.command}` : null,
   ];
 }
 
@@ -538,6 +566,7 @@ function printServer(s: ServerView, m: MonitorView | null): string {
 const printBackend = (b: BackendView): string => section(`backend ${b.id}`, [
   `mode ${b.mode}`,
   `balance ${b.balance}`,
+  b.isHashSourcePort && `${b.isHttp ? 'http-request' : 'tcp-request content'} set-var(txn.src_port) src_port`,
   'option allbackups',
   // Not response-timeout: a slow server is not a dead one, and resending to it under load adds load.
   b.isL7Retry && 'retry-on conn-failure empty-response junk-response 0rtt-rejected',
@@ -575,9 +604,36 @@ const printConfig = (v: ConfigView): string => [
  *   L7 pattern, regex or redirect URL; out of range), or when the graph is inconsistent (two
  *   listeners share a pool, a missing pool).
  * @throws FulcrumError UNSUPPORTED_OPTION for TERMINATED_HTTPS, UDP and SCTP listeners, UDP and
- *   SCTP pools, pool TLS, SOURCE_IP_PORT, PING/UDP-CONNECT/SCTP monitors, and PROMETHEUS
- *   listeners when `opts.hasPrometheusExporter` is not set.
+ *   SCTP pools, pool TLS, UDP-CONNECT/SCTP monitors, PING monitors without `paths.pingCheck`,
+ *   and PROMETHEUS listeners when `opts.hasPrometheusExporter` is not set.
  */
 export function renderConfig(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions = {}): string {
   return printConfig(toView(graph, paths, opts));
+}
+
+/**
+ * The PING health check program of one load balancer (`paths.pingCheck`), a POSIX shell script
+ * HAProxy forks for each check as Octavia's amphora `ping-wrapper.sh`: one echo request, answered
+ * within a second. HAProxy passes the member's own address (its third argument) even when the
+ * server line has `addr`, so members with a `monitor_address` are looked up by server name (the
+ * member ID) in a table written here. HAProxy runs it with an empty environment, hence the
+ * absolute path. Pure; every value is a UUID or an IP address. @throws FulcrumError VALIDATION.
+ */
+export function renderPingCheck(graph: LoadBalancerGraph): string {
+  const pinged = new Set(graph.healthMonitors.filter((h) => h.type === 'PING' && isLive(h) && h.adminStateUp).map((h) => h.poolId as string));
+  const targets = graph.members.filter((m) => pinged.has(m.poolId) && isLive(m) && m.monitorAddress !== null).sort(byId)
+    .map((m) => {
+      const at = (field: string): CfgSite => site('member', m.id, field);
+      const ip = cfgIp(m.monitorAddress, at('monitor_address'));
+      return `  ${cfgId(m.id, at('id'))}) target=${ip.family === 6 ? ip.host.slice(1, -1) : ip.host} ;;`;
+    });
+  return [
+    '#!/bin/sh',
+    `# Fulcrum's PING health check for load balancer ${cfgId(graph.loadBalancer.id, site('loadbalancer', graph.loadBalancer.id, 'id'))}, run by HAProxy:`,
+    '# <proxy address> <proxy port> <server address> <server port>, the server name in HAPROXY_SERVER_NAME.',
+    'target=$3',
+    ...(targets.length === 0 ? [] : ['case "$HAPROXY_SERVER_NAME" in', ...targets, 'esac']),
+    'exec /usr/bin/ping -n -q -c 1 -w 1 -- "$target" >/dev/null 2>&1',
+    '',
+  ].join('\n');
 }

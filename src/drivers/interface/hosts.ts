@@ -43,30 +43,42 @@ export async function createHost(h: HostSpec): Promise<void> {
   ], h.namespace);
 }
 
+/** How a stand-in web server speaks beyond plain HTTP (see http-responder.ts). */
+export interface ServeOptions {
+  /** Expect a PROXY protocol header (v1 or v2) before each connection's first request. */
+  proxy?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+}
+
 /**
  * Starts the HTTP responder in a host's namespace; resolves with its PID once it answers there.
  * Node takes 50–150 ms to listen: a member added before that refuses connections, and HAProxy
  * sends its requests to the other members (a flaky "every member answers" check otherwise).
+ * `logFile` receives its JSON lines (one per connection and per request).
  */
-export async function serveHttp(namespace: string, address: string, port: number, text: string, logFile = '/dev/null'): Promise<number> {
+export async function serveHttp(namespace: string, address: string, port: number, text: string, logFile = '/dev/null', opts: ServeOptions = {}): Promise<number> {
   if (!/^[\w .:-]{1,64}$/.test(text)) throw new Error(`serveHttp: text must be printable words (got ${JSON.stringify(text)})`);
   const script = fileURLToPath(new URL('./http-responder.js', import.meta.url));
+  const extra = [...(opts.proxy ? ['--proxy'] : []), ...(opts.tls ? ['--tls', opts.tls.certFile, opts.tls.keyFile] : [])];
   const fd = openSync(logFile, 'a');
   let pid: number;
   try {
-    pid = await spawnDetached(['ip', 'netns', 'exec', namespace, process.execPath, script, address, String(port), text], { stdoutFile: fd });
+    pid = await spawnDetached(['ip', 'netns', 'exec', namespace, process.execPath, script, address, String(port), text, ...extra], { stdoutFile: fd });
   } finally {
     closeSync(fd);
   }
-  await untilAnswers(namespace, address.includes(':') ? `http://[${address}]:${port}/` : `http://${address}:${port}/`, 10_000);
+  const host = address.includes(':') ? `[${address}]` : address;
+  const probe = [...(opts.proxy ? ['--haproxy-protocol'] : []), ...(opts.tls ? ['-k'] : [])];
+  await untilAnswers(namespace, `${opts.tls ? 'https' : 'http'}://${host}:${port}/`, 10_000, probe);
   return pid;
 }
 
 /** Polls `url` from inside `namespace` (curl, one second each) until it answers, for up to `timeoutMs`. */
-async function untilAnswers(namespace: string, url: string, timeoutMs: number): Promise<void> {
+async function untilAnswers(namespace: string, url: string, timeoutMs: number, curlFlags: readonly string[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await run(['ip', 'netns', 'exec', namespace, 'curl', '-s', '-o', '/dev/null', '--max-time', '1', url], { allowFailure: true, timeoutMs: 5000 });
+    const r = await run(['ip', 'netns', 'exec', namespace, 'curl', '-s', '-o', '/dev/null', '--max-time', '1', ...curlFlags, url], { allowFailure: true, timeoutMs: 5000 });
     if (r.code === 0) return;
     if (Date.now() > deadline) throw new Error(`serveHttp: nothing answers ${url} in ${namespace} after ${timeoutMs} ms (curl exit ${r.code})`);
     await new Promise((res) => setTimeout(res, 20));
