@@ -31,6 +31,14 @@ export interface Config {
   tokenTtlSeconds: number;
   /** `--auth keystone`: the external Keystone and this service's account there. */
   keystone: KeystoneConfig | null;
+  /** The agent's node name (`--host`; default the machine's host name). */
+  host: string;
+  /** An agent silent this long is dead and its load balancers are rebuilt elsewhere (ms). */
+  agentDownMs: number;
+  /** Octavia's failover_threshold: this many load balancers on dead agents at once stop all rebuilds. */
+  failoverThreshold: number;
+  /** How often an agent heartbeats (ms). */
+  heartbeatMs: number;
 }
 
 export interface KeystoneConfig {
@@ -58,6 +66,11 @@ Options (each also read from the environment variable shown):
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, haproxy]
   --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
+  --host NAME               this node's agent name                        [FULCRUM_HOST, the host name]
+  --agent-down-time SECONDS an agent silent this long is dead; its load    [FULCRUM_AGENT_DOWN_TIME, 10]
+                            balancers are rebuilt on other agents
+  --failover-threshold N    this many load balancers on dead agents at     [FULCRUM_FAILOVER_THRESHOLD, 20]
+                            once stop every rebuild (a partition, not a dead node)
   -h, --help                this help
 
 Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
@@ -73,6 +86,31 @@ External Keystone (--auth keystone: tokens are validated there, as keystonemiddl
   --keystone-project NAME   the service user's project                    [FULCRUM_KEYSTONE_PROJECT, service]
   --keystone-domain NAME    the user's and project's domain               [FULCRUM_KEYSTONE_DOMAIN, Default]
   --token-cache SECONDS     how long a validated token is trusted         [FULCRUM_TOKEN_CACHE, 60]
+`;
+
+export const SERVER_HELP = `Usage: fulcrum server [options]
+
+Runs an API server only (stateless: run as many as you like on one PostgreSQL database), and
+the scheduler's sweep that rebuilds the load balancers of dead agents on live ones.
+
+Options: those of fulcrum up (see fulcrum up --help) except --interface-driver and --host; with
+--database postgresql://USER@HOST:PORT/DB for more than one process.
+`;
+
+export const AGENT_HELP = `Usage: fulcrum agent --host NAME [options]
+
+Runs the agent of one network node: it registers under NAME, heartbeats, and builds the load
+balancers the scheduler places on it.
+
+Options (each also read from the environment variable shown):
+  --host NAME               this node's name, unique                      [FULCRUM_HOST, the host name]
+  --database URL            postgresql://USER@HOST:PORT/DB (shared)       [FULCRUM_DATABASE]
+  --data-dir DIR            runtime files of this node's load balancers    [FULCRUM_DATA_DIR, ./.fulcrum]
+  --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
+  --heartbeat-interval SECONDS  how often it heartbeats                   [FULCRUM_HEARTBEAT_INTERVAL, 1]
+  --metrics-listen ADDR     HOST:PORT serving only GET /metrics, no auth  [FULCRUM_METRICS_LISTEN, none]
+  --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
+  -h, --help                this help
 `;
 
 /** A setting that is wrong; the message names it. */
@@ -96,6 +134,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
       'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
       'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
+      host: { type: 'string' }, 'agent-down-time': { type: 'string' }, 'failover-threshold': { type: 'string' },
+      'heartbeat-interval': { type: 'string' },
     },
     strict: true,
   });
@@ -133,7 +173,24 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     interfaceDriver: pick('--interface-driver', values['interface-driver'] ?? env.FULCRUM_INTERFACE_DRIVER ?? 'netns', INTERFACE_DRIVERS),
     defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
     logLevel: values['log-level'] ?? env.FULCRUM_LOG_LEVEL ?? 'info',
+    host: hostName(values.host ?? env.FULCRUM_HOST ?? hostname()),
+    agentDownMs: seconds('--agent-down-time', values['agent-down-time'] ?? env.FULCRUM_AGENT_DOWN_TIME ?? '10', 1) * 1000,
+    failoverThreshold: count('--failover-threshold', values['failover-threshold'] ?? env.FULCRUM_FAILOVER_THRESHOLD ?? '20'),
+    heartbeatMs: seconds('--heartbeat-interval', values['heartbeat-interval'] ?? env.FULCRUM_HEARTBEAT_INTERVAL ?? '1', 1) * 1000,
   };
+}
+
+/** A whole number ≥ 1. */
+function count(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1_000_000) throw new ConfigError(`${name} must be a whole number ≥ 1 (got '${value}')`);
+  return n;
+}
+
+/** A node name: what a host name may hold, at most 255 characters. */
+function hostName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(value)) throw new ConfigError(`--host must be a host name (letters, digits, '.', '_', '-'; got '${value}')`);
+  return value;
 }
 
 function seconds(name: string, value: string, min: number): number {

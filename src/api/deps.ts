@@ -1,6 +1,7 @@
 /** @module api/deps — what the API needs from the composition root. */
 import type { Store } from '../service/context.js';
 import type { ProviderConfig } from '../service/load-balancers.js';
+import type { SchedulingOptions } from '../service/scheduler.js';
 import type { Authenticator } from './auth.js';
 import type { EventStreamOptions } from './octavia/events.js';
 import type { MetricsRegistry } from '../domain/metrics.js';
@@ -26,6 +27,8 @@ export interface ApiDeps {
   events?: EventStreamOptions;
   /** Where the API counts its requests and what `GET /metrics` prints (default: a registry of its own). */
   metrics?: MetricsRegistry;
+  /** How new load balancers are placed on agents, and when an agent counts as dead (default 10 s). */
+  scheduling?: SchedulingOptions;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }
