@@ -3,6 +3,7 @@
  * then defaults. Every setting is validated here, once.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolve, join } from 'node:path';
@@ -39,6 +40,14 @@ export interface Config {
   failoverThreshold: number;
   /** How often an agent heartbeats (ms). */
   heartbeatMs: number;
+  /** VXLAN ids new networks take (`--vni-range MIN:MAX`). */
+  vniRange: [number, number];
+  /** The agent's VXLAN endpoint, when networks span nodes (`--vxlan-local-ip`, `--vxlan-dev`, `--vxlan-group`). */
+  vxlan: { localIp: string; dev: string; group: string } | null;
+  /** The namespace holding this node's bridges (`--bridge-netns`: several nodes on one machine), or null for the root namespace. */
+  bridgeNetns: string | null;
+  /** The load balancers' namespace prefix (`--namespace-prefix`, default `qlbaas-`). */
+  namespacePrefix: string;
 }
 
 export interface KeystoneConfig {
@@ -94,7 +103,8 @@ Runs an API server only (stateless: run as many as you like on one PostgreSQL da
 the scheduler's sweep that rebuilds the load balancers of dead agents on live ones.
 
 Options: those of fulcrum up (see fulcrum up --help) except --interface-driver and --host; with
---database postgresql://USER@HOST:PORT/DB for more than one process.
+--database postgresql://USER@HOST:PORT/DB for more than one process, and
+  --vni-range MIN:MAX       VXLAN ids new networks take                   [FULCRUM_VNI_RANGE, 1:16777215]
 `;
 
 export const AGENT_HELP = `Usage: fulcrum agent --host NAME [options]
@@ -108,6 +118,13 @@ Options (each also read from the environment variable shown):
   --data-dir DIR            runtime files of this node's load balancers    [FULCRUM_DATA_DIR, ./.fulcrum]
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --heartbeat-interval SECONDS  how often it heartbeats                   [FULCRUM_HEARTBEAT_INTERVAL, 1]
+  --vxlan-local-ip IP       this node's underlay address: networks span    [FULCRUM_VXLAN_LOCAL_IP, none]
+                            nodes with a vxlan-<VNI> device on each bridge
+  --vxlan-dev DEV           the underlay device                           [FULCRUM_VXLAN_DEV]
+  --vxlan-group ADDR        multicast group for flooding                  [FULCRUM_VXLAN_GROUP, 239.1.1.1]
+  --bridge-netns NAME       bridges live in this namespace (several nodes  [FULCRUM_BRIDGE_NETNS, none]
+                            on one machine: tests, bench/ha)
+  --namespace-prefix P      load balancer namespaces are P<id>             [FULCRUM_NAMESPACE_PREFIX, qlbaas-]
   --metrics-listen ADDR     HOST:PORT serving only GET /metrics, no auth  [FULCRUM_METRICS_LISTEN, none]
   --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
   -h, --help                this help
@@ -135,7 +152,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
       'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
       host: { type: 'string' }, 'agent-down-time': { type: 'string' }, 'failover-threshold': { type: 'string' },
-      'heartbeat-interval': { type: 'string' },
+      'heartbeat-interval': { type: 'string' }, 'vni-range': { type: 'string' }, 'vxlan-local-ip': { type: 'string' },
+      'vxlan-dev': { type: 'string' }, 'vxlan-group': { type: 'string' }, 'bridge-netns': { type: 'string' },
+      'namespace-prefix': { type: 'string' },
     },
     strict: true,
   });
@@ -177,7 +196,34 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     agentDownMs: seconds('--agent-down-time', values['agent-down-time'] ?? env.FULCRUM_AGENT_DOWN_TIME ?? '10', 1) * 1000,
     failoverThreshold: count('--failover-threshold', values['failover-threshold'] ?? env.FULCRUM_FAILOVER_THRESHOLD ?? '20'),
     heartbeatMs: seconds('--heartbeat-interval', values['heartbeat-interval'] ?? env.FULCRUM_HEARTBEAT_INTERVAL ?? '1', 1) * 1000,
+    vniRange: vniRange(values['vni-range'] ?? env.FULCRUM_VNI_RANGE ?? '1:16777215'),
+    vxlan: vxlanConfig(values['vxlan-local-ip'] ?? env.FULCRUM_VXLAN_LOCAL_IP, values['vxlan-dev'] ?? env.FULCRUM_VXLAN_DEV, values['vxlan-group'] ?? env.FULCRUM_VXLAN_GROUP ?? '239.1.1.1'),
+    bridgeNetns: linkish('--bridge-netns', values['bridge-netns'] ?? env.FULCRUM_BRIDGE_NETNS ?? null, 64),
+    namespacePrefix: linkish('--namespace-prefix', values['namespace-prefix'] ?? env.FULCRUM_NAMESPACE_PREFIX ?? 'qlbaas-', 20)!,
   };
+}
+
+function vniRange(value: string): [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 16_777_215 || lo > hi) throw new ConfigError(`--vni-range must be MIN:MAX within 1:16777215 (got '${value}')`);
+  return [lo, hi];
+}
+
+function vxlanConfig(localIp: string | undefined, dev: string | undefined, group: string): Config['vxlan'] {
+  if (localIp === undefined || localIp === '') return null;
+  if (isIP(localIp) !== 4) throw new ConfigError(`--vxlan-local-ip must be an IPv4 address (got '${localIp}')`);
+  if (dev === undefined || !/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw new ConfigError(`--vxlan-local-ip needs --vxlan-dev, the underlay device (got '${dev ?? ''}')`);
+  if (isIP(group) !== 4 || !/^(22[4-9]|23\d)\./.test(group)) throw new ConfigError(`--vxlan-group must be an IPv4 multicast address (got '${group}')`);
+  return { localIp, dev, group };
+}
+
+/** A namespace name or prefix: letters, digits, '_', '.', '-'. */
+function linkish(name: string, value: string | null, max: number): string | null {
+  if (value === null) return null;
+  if (!new RegExp(`^[A-Za-z0-9_.-]{1,${max}}$`).test(value)) throw new ConfigError(`${name} must be 1–${max} letters, digits, '_', '.' or '-' (got '${value}')`);
+  return value;
 }
 
 /** A whole number ≥ 1. */

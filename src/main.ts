@@ -41,7 +41,10 @@ export async function openStore(db: Config['database']): Promise<SqlStore> {
 /** The providers this process runs, by name: HAProxy on the configured interface driver, and noop. */
 function makeProviders(config: Config, log: Logger, metrics: MetricsRegistry): Map<string, Provider> {
   const iface = config.interfaceDriver === 'netns'
-    ? new NetnsInterfaceDriver({ log: log.child({ component: 'netns' }) })
+    ? new NetnsInterfaceDriver({
+      log: log.child({ component: 'netns' }), namespacePrefix: config.namespacePrefix,
+      ...(config.bridgeNetns !== null ? { bridgeNetns: config.bridgeNetns } : {}), ...(config.vxlan ? { vxlan: config.vxlan } : {}),
+    })
     : new HostInterfaceDriver();
   const haproxy = new HaproxyProvider({ stateDir: join(config.dataDir, 'lb'), iface, log: log.child({ component: 'haproxy' }), metrics });
   const noop = new NoopProvider();
@@ -121,7 +124,13 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
     providerConfig = { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider };
     agent = new Agent({
       store, providers, log: log.child({ component: 'agent' }), metrics,
-      host: config.host, heartbeatMs: config.heartbeatMs, configurations: { interface_driver: config.interfaceDriver },
+      host: config.host, heartbeatMs: config.heartbeatMs,
+      // Neutron's agents report their tunnel endpoint the same way.
+      configurations: {
+        interface_driver: config.interfaceDriver,
+        ...(config.vxlan ? { tunneling_ip: config.vxlan.localIp, tunnel_types: ['vxlan'], vxlan_group: config.vxlan.group } : {}),
+        ...(config.bridgeNetns !== null ? { bridge_netns: config.bridgeNetns } : {}),
+      },
     });
   } else if (!SERVER_PROVIDERS.some((p) => p.name === config.defaultProvider)) {
     process.stderr.write(`fulcrum server: --provider ${config.defaultProvider} is not available (have: haproxy, noop)\n`);
@@ -142,6 +151,7 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
       metrics,
       events: { hub: hub! },
       scheduling,
+      vniRange: config.vniRange,
     }, { logger: log.child({ component: 'api' }) })
     : undefined;
   await agent?.start();

@@ -29,6 +29,8 @@ export interface ApiDeps {
   metrics?: MetricsRegistry;
   /** How new load balancers are placed on agents, and when an agent counts as dead (default 10 s). */
   scheduling?: SchedulingOptions;
+  /** The VXLAN ids (VNIs) new networks take, lowest free first (default 1–16777215). */
+  vniRange?: readonly [number, number];
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

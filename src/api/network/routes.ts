@@ -82,7 +82,7 @@ export function networkRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const net = await createNetwork(store, callerOf(request), defined({
       projectId: b.project_id ?? b.tenant_id, name: b.name, description: b.description, adminStateUp: b.admin_state_up,
       shared: b.shared, mtu: b.mtu,
-    }));
+    }), deps.vniRange);
     return reply.code(201).send({ network: networkToWire(net, []) });
   });
   app.put<Params & { Body: Static<typeof NetworkPut> }>('/networks/:id', { schema: { body: NetworkPut } }, async (request) => {
