@@ -33,6 +33,12 @@ export interface SweepOptions extends SchedulingOptions {
    * once, none of them is rebuilt (drained and unplaced ones still are) until the count drops.
    */
   failoverThreshold: number;
+  /**
+   * Leave dead agents' load balancers where they are this time (drained and unplaced ones still
+   * move): the sweeper itself just (re)connected to the database, so agents' missed heartbeats may
+   * be the database's outage, not theirs.
+   */
+  holdDead?: boolean;
 }
 
 /** One load balancer moved (or placed for the first time: `from` null). */
@@ -110,7 +116,7 @@ export async function rebuildSweep(store: Store, opts: SweepOptions): Promise<Sw
     const load = new Map(agents.map((a) => [a.id, a.loadBalancerIds.length]));
     const result: SweepResult = { moved: [], stranded: [], orphaned, breakerOpen };
     for (const { row, why } of out) {
-      if (why === 'agent-dead' && breakerOpen) continue;
+      if (why === 'agent-dead' && (breakerOpen || opts.holdDead)) continue;
       const lb = await tx.lockLoadBalancer(row.loadBalancerId);
       if (!lb) continue;
       const allowed = await (opts.allowedHosts ?? anyHost)(tx, lb);
@@ -145,15 +151,21 @@ export interface SchedulerLogger {
  * Runs {@link rebuildSweep} every `periodMs` until the returned function is called (it waits for
  * a sweep in flight). Moves are logged one by one; stranded load balancers and the breaker when
  * their state changes, not at every sweep. A sweep that fails (the database restarting) is logged
- * and the next one tries again.
+ * and the next one tries again. Dead agents' load balancers are held for one down time after this
+ * process starts or its database comes back: heartbeats the outage kept from being written are not
+ * the agents' death.
  */
 export function startRebuildLoop(store: Store, opts: SweepOptions, log: SchedulerLogger, periodMs = 1000): () => Promise<void> {
   let running: Promise<void> | undefined;
   let lastStranded = '';
   let breakerWasOpen = false;
+  let healthySince: number | undefined;
+  const downAfterMs = opts.downAfterMs ?? DEFAULT_AGENT_DOWN_MS;
   const sweep = async (): Promise<void> => {
+    const now = Date.now();
+    healthySince ??= now;
     try {
-      const r = await rebuildSweep(store, opts);
+      const r = await rebuildSweep(store, { ...opts, holdDead: now - healthySince < downAfterMs });
       for (const m of r.moved) log.warn({ lb: m.loadBalancerId, from: m.from, to: m.to, why: m.why }, 'load balancer placed on another agent');
       const stranded = r.stranded.join(',');
       if (stranded !== lastStranded && r.stranded.length > 0) log.error({ lbs: r.stranded }, 'no live, enabled agent may take these load balancers');
@@ -164,6 +176,7 @@ export function startRebuildLoop(store: Store, opts: SweepOptions, log: Schedule
       }
       breakerWasOpen = r.breakerOpen;
     } catch (err) {
+      healthySince = undefined;
       log.warn({ err: (err as Error).message }, 'scheduler sweep failed; will retry');
     }
   };
