@@ -219,8 +219,12 @@ export class Agent {
   /** Brings one load balancer to its desired generation. Idempotent. */
   async reconcile(lbId: string): Promise<JobOutcome> {
     const { store, log } = this.#opts;
-    if (this.#agentId !== undefined && !(await store.placementsOf(lbId)).some((p) => p.agentId === this.#agentId)) {
-      return this.#notMine(lbId);
+    if (this.#agentId !== undefined) {
+      const placements = await store.placementsOf(lbId);
+      // Not placed yet (made before any agent was alive, or before agents existed): left alone,
+      // running or not, until the scheduler's sweep places it (then this agent adopts it if it is its own).
+      if (placements.length === 0 && (await store.get('loadbalancer', lbId)) !== undefined) return 'done';
+      if (!placements.some((p) => p.agentId === this.#agentId)) return this.#notMine(lbId);
     }
     const graph = await store.loadGraph(lbId);
     if (!graph) {
