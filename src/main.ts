@@ -138,7 +138,7 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
   }
   let ready = false;
   // The event stream's hub hears every commit of this process's store.
-  const hub = runsApi ? new EventHub() : undefined;
+  const hub = runsApi && runsAgent ? new EventHub() : undefined;
   hub?.attach(store);
   const scheduling = { downAfterMs: config.agentDownMs };
   const app = runsApi
@@ -149,7 +149,9 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
       ...await makeAuth(config, store, process.stdout),
       isReady: () => ready,
       metrics,
-      events: { hub: hub! },
+      // The stream shows what this process commits; without an agent here that misses every
+      // ACTIVE, so `fulcrum server` serves none and clients poll.
+      events: runsAgent ? { hub: hub! } : false,
       scheduling,
       vniRange: config.vniRange,
     }, { logger: log.child({ component: 'api' }) })

@@ -22,9 +22,11 @@ export interface ApiDeps {
   identityUri?: string;
   /**
    * The event stream's hub and settings; without it the server makes a hub of its own over
-   * `store` (enough when one process serves the API).
+   * `store` (enough when one process serves the API). `false`: no event stream, for an API server
+   * without an agent in its process: it never sees the agents' commits (ACTIVE, ERROR, operating
+   * status), so clients get 404 and poll instead (`fulcrum … --wait` does).
    */
-  events?: EventStreamOptions;
+  events?: EventStreamOptions | false;
   /** Where the API counts its requests and what `GET /metrics` prints (default: a registry of its own). */
   metrics?: MetricsRegistry;
   /** How new load balancers are placed on agents, and when an agent counts as dead (default 10 s). */

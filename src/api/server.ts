@@ -95,8 +95,8 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   versionRoutes(app);
   metricsRoute(app, metrics);
 
-  let events = deps.events;
-  if (!events) {
+  let events = deps.events === false ? undefined : deps.events;
+  if (!events && deps.events !== false) {
     const hub = new EventHub();
     hub.attach(deps.store);
     app.addHook('onClose', async () => hub.detach());
@@ -112,7 +112,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       l7PolicyRoutes(scope, deps);
       l7RuleRoutes(scope, deps);
       octaviaExtraRoutes(scope, deps);
-      eventRoutes(scope, events);
+      if (events) eventRoutes(scope, events);
     }, { prefix });
   }
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });

@@ -62,6 +62,8 @@ describe('multi-node: two API servers, two agents on node namespaces, VXLAN, Pos
   test('both agents register and are alive; load balancers go to the least loaded and serve across VXLAN', async () => {
     const list = await agents();
     assert.deepEqual(list.map((a) => [a.host, a.alive, a.admin_state_up]), [[c.agentHost(0), true, true], [c.agentHost(1), true, true]]);
+    // An API server without an agent would stream no agent's commits: it serves no stream (clients poll).
+    assert.equal((await c.api('GET', '/v2/lbaas/events')).status, 404);
     lbs.push(await create(10));
     await until('lb10 ACTIVE', async () => ((await status(lbs[0]!.id)) === 'ACTIVE' ? true : undefined), 60_000);
     lbs.push(await create(11));
