@@ -80,6 +80,7 @@ Options (each also read from the environment variable shown):
                             balancers are rebuilt on other agents
   --failover-threshold N    this many load balancers on dead agents at     [FULCRUM_FAILOVER_THRESHOLD, 20]
                             once stop every rebuild (a partition, not a dead node)
+  --vni-range MIN:MAX       VXLAN ids new networks take                   [FULCRUM_VNI_RANGE, 1:16777215]
   -h, --help                this help
 
 Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
