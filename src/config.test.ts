@@ -59,3 +59,28 @@ test('--auth keystone: the password from a file (never argv) or the environment'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('several nodes: agent name, down time, failover threshold, VNI range and VXLAN endpoint, each refused naming its setting', () => {
+  const c = load(['--host', 'net-1', '--agent-down-time', '5', '--failover-threshold', '3', '--vni-range', '100:200'], {});
+  assert.equal(c.host, 'net-1');
+  assert.equal(c.agentDownMs, 5000);
+  assert.equal(c.failoverThreshold, 3);
+  assert.deepEqual(c.vniRange, [100, 200]);
+  assert.equal(c.vxlan, null);
+  assert.equal(c.bridgeNetns, null);
+  assert.equal(c.namespacePrefix, 'qlbaas-');
+  const d = load([]);
+  assert.equal(d.agentDownMs, 10_000, 'default down time ≤ 10 s');
+  assert.equal(d.heartbeatMs, 1000);
+  const v = load(['--vxlan-local-ip', '192.0.2.11', '--vxlan-dev', 'eth1'], { FULCRUM_BRIDGE_NETNS: 'node1', FULCRUM_NAMESPACE_PREFIX: 'n1-' });
+  assert.deepEqual(v.vxlan, { localIp: '192.0.2.11', dev: 'eth1', group: '239.1.1.1' });
+  assert.equal(v.bridgeNetns, 'node1');
+  assert.equal(v.namespacePrefix, 'n1-');
+  assert.throws(() => load(['--host', 'a b']), /--host/);
+  assert.throws(() => load(['--vni-range', '5:1']), /--vni-range/);
+  assert.throws(() => load(['--vni-range', '1:16777216']), /--vni-range/);
+  assert.throws(() => load(['--failover-threshold', '0']), /--failover-threshold/);
+  assert.throws(() => load(['--vxlan-local-ip', '192.0.2.11']), /--vxlan-dev/);
+  assert.throws(() => load(['--vxlan-local-ip', '192.0.2.11', '--vxlan-dev', 'eth1', '--vxlan-group', '10.0.0.1']), /--vxlan-group/);
+  assert.throws(() => load(['--namespace-prefix', 'a/b']), /--namespace-prefix/);
+});

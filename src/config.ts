@@ -3,6 +3,7 @@
  * then defaults. Every setting is validated here, once.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolve, join } from 'node:path';
@@ -35,6 +36,22 @@ export interface Config {
   tokenTtlSeconds: number;
   /** `--auth keystone`: the external Keystone and this service's account there. */
   keystone: KeystoneConfig | null;
+  /** The agent's node name (`--host`; default the machine's host name). */
+  host: string;
+  /** An agent silent this long is dead and its load balancers are rebuilt elsewhere (ms). */
+  agentDownMs: number;
+  /** Octavia's failover_threshold: this many load balancers on dead agents at once stop all rebuilds. */
+  failoverThreshold: number;
+  /** How often an agent heartbeats (ms). */
+  heartbeatMs: number;
+  /** VXLAN ids new networks take (`--vni-range MIN:MAX`). */
+  vniRange: [number, number];
+  /** The agent's VXLAN endpoint, when networks span nodes (`--vxlan-local-ip`, `--vxlan-dev`, `--vxlan-group`). */
+  vxlan: { localIp: string; dev: string; group: string } | null;
+  /** The namespace holding this node's bridges (`--bridge-netns`: several nodes on one machine), or null for the root namespace. */
+  bridgeNetns: string | null;
+  /** The load balancers' namespace prefix (`--namespace-prefix`, default `qlbaas-`). */
+  namespacePrefix: string;
 }
 
 export interface KeystoneConfig {
@@ -66,6 +83,12 @@ Options (each also read from the environment variable shown):
                             HEAD, OPTIONS, PUT, DELETE or TRACE that a
                             member closed before answering (costs ~6 %
                             of peak req/s)
+  --host NAME               this node's agent name                        [FULCRUM_HOST, the host name]
+  --agent-down-time SECONDS an agent silent this long is dead; its load    [FULCRUM_AGENT_DOWN_TIME, 10]
+                            balancers are rebuilt on other agents
+  --failover-threshold N    this many load balancers on dead agents at     [FULCRUM_FAILOVER_THRESHOLD, 20]
+                            once stop every rebuild (a partition, not a dead node)
+  --vni-range MIN:MAX       VXLAN ids new networks take                   [FULCRUM_VNI_RANGE, 1:16777215]
   -h, --help                this help
 
 Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
@@ -81,6 +104,39 @@ External Keystone (--auth keystone: tokens are validated there, as keystonemiddl
   --keystone-project NAME   the service user's project                    [FULCRUM_KEYSTONE_PROJECT, service]
   --keystone-domain NAME    the user's and project's domain               [FULCRUM_KEYSTONE_DOMAIN, Default]
   --token-cache SECONDS     how long a validated token is trusted         [FULCRUM_TOKEN_CACHE, 60]
+`;
+
+export const SERVER_HELP = `Usage: fulcrum server [options]
+
+Runs an API server only (stateless: run as many as you like on one PostgreSQL database), and
+the scheduler's sweep that rebuilds the load balancers of dead agents on live ones.
+
+Options: those of fulcrum up (see fulcrum up --help) except --interface-driver and --host; with
+--database postgresql://USER@HOST:PORT/DB for more than one process, and
+  --vni-range MIN:MAX       VXLAN ids new networks take                   [FULCRUM_VNI_RANGE, 1:16777215]
+`;
+
+export const AGENT_HELP = `Usage: fulcrum agent --host NAME [options]
+
+Runs the agent of one network node: it registers under NAME, heartbeats, and builds the load
+balancers the scheduler places on it.
+
+Options (each also read from the environment variable shown):
+  --host NAME               this node's name, unique                      [FULCRUM_HOST, the host name]
+  --database URL            postgresql://USER@HOST:PORT/DB (shared)       [FULCRUM_DATABASE]
+  --data-dir DIR            runtime files of this node's load balancers    [FULCRUM_DATA_DIR, ./.fulcrum]
+  --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
+  --heartbeat-interval SECONDS  how often it heartbeats                   [FULCRUM_HEARTBEAT_INTERVAL, 1]
+  --vxlan-local-ip IP       this node's underlay address: networks span    [FULCRUM_VXLAN_LOCAL_IP, none]
+                            nodes with a vxlan-<VNI> device on each bridge
+  --vxlan-dev DEV           the underlay device                           [FULCRUM_VXLAN_DEV]
+  --vxlan-group ADDR        multicast group for flooding                  [FULCRUM_VXLAN_GROUP, 239.1.1.1]
+  --bridge-netns NAME       bridges live in this namespace (several nodes  [FULCRUM_BRIDGE_NETNS, none]
+                            on one machine: tests, bench/ha)
+  --namespace-prefix P      load balancer namespaces are P<id>             [FULCRUM_NAMESPACE_PREFIX, qlbaas-]
+  --metrics-listen ADDR     HOST:PORT serving only GET /metrics, no auth  [FULCRUM_METRICS_LISTEN, none]
+  --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
+  -h, --help                this help
 `;
 
 /** A setting that is wrong; the message names it. */
@@ -104,6 +160,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
       'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
       'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
+      host: { type: 'string' }, 'agent-down-time': { type: 'string' }, 'failover-threshold': { type: 'string' },
+      'heartbeat-interval': { type: 'string' }, 'vni-range': { type: 'string' }, 'vxlan-local-ip': { type: 'string' },
+      'vxlan-dev': { type: 'string' }, 'vxlan-group': { type: 'string' }, 'bridge-netns': { type: 'string' },
+      'namespace-prefix': { type: 'string' },
     },
     strict: true,
   });
@@ -142,7 +202,51 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
     l7Retries: pick('--l7-retries', values['l7-retries'] ?? env.FULCRUM_L7_RETRIES ?? 'off', L7_RETRY_MODES),
     logLevel: values['log-level'] ?? env.FULCRUM_LOG_LEVEL ?? 'info',
+    host: hostName(values.host ?? env.FULCRUM_HOST ?? hostname()),
+    agentDownMs: seconds('--agent-down-time', values['agent-down-time'] ?? env.FULCRUM_AGENT_DOWN_TIME ?? '10', 1) * 1000,
+    failoverThreshold: count('--failover-threshold', values['failover-threshold'] ?? env.FULCRUM_FAILOVER_THRESHOLD ?? '20'),
+    heartbeatMs: seconds('--heartbeat-interval', values['heartbeat-interval'] ?? env.FULCRUM_HEARTBEAT_INTERVAL ?? '1', 1) * 1000,
+    vniRange: vniRange(values['vni-range'] ?? env.FULCRUM_VNI_RANGE ?? '1:16777215'),
+    vxlan: vxlanConfig(values['vxlan-local-ip'] ?? env.FULCRUM_VXLAN_LOCAL_IP, values['vxlan-dev'] ?? env.FULCRUM_VXLAN_DEV, values['vxlan-group'] ?? env.FULCRUM_VXLAN_GROUP ?? '239.1.1.1'),
+    bridgeNetns: linkish('--bridge-netns', values['bridge-netns'] ?? env.FULCRUM_BRIDGE_NETNS ?? null, 64),
+    namespacePrefix: linkish('--namespace-prefix', values['namespace-prefix'] ?? env.FULCRUM_NAMESPACE_PREFIX ?? 'qlbaas-', 20)!,
   };
+}
+
+function vniRange(value: string): [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 16_777_215 || lo > hi) throw new ConfigError(`--vni-range must be MIN:MAX within 1:16777215 (got '${value}')`);
+  return [lo, hi];
+}
+
+function vxlanConfig(localIp: string | undefined, dev: string | undefined, group: string): Config['vxlan'] {
+  if (localIp === undefined || localIp === '') return null;
+  if (isIP(localIp) !== 4) throw new ConfigError(`--vxlan-local-ip must be an IPv4 address (got '${localIp}')`);
+  if (dev === undefined || !/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw new ConfigError(`--vxlan-local-ip needs --vxlan-dev, the underlay device (got '${dev ?? ''}')`);
+  if (isIP(group) !== 4 || !/^(22[4-9]|23\d)\./.test(group)) throw new ConfigError(`--vxlan-group must be an IPv4 multicast address (got '${group}')`);
+  return { localIp, dev, group };
+}
+
+/** A namespace name or prefix: letters, digits, '_', '.', '-'. */
+function linkish(name: string, value: string | null, max: number): string | null {
+  if (value === null) return null;
+  if (!new RegExp(`^[A-Za-z0-9_.-]{1,${max}}$`).test(value)) throw new ConfigError(`${name} must be 1–${max} letters, digits, '_', '.' or '-' (got '${value}')`);
+  return value;
+}
+
+/** A whole number ≥ 1. */
+function count(name: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 1_000_000) throw new ConfigError(`${name} must be a whole number ≥ 1 (got '${value}')`);
+  return n;
+}
+
+/** A node name: what a host name may hold, at most 255 characters. */
+function hostName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(value)) throw new ConfigError(`--host must be a host name (letters, digits, '.', '_', '-'; got '${value}')`);
+  return value;
 }
 
 function seconds(name: string, value: string, min: number): number {

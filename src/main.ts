@@ -10,7 +10,7 @@ import { buildMetricsServer } from './api/metrics.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import { MetricsRegistry } from './domain/metrics.js';
 import { EventHub } from './service/events.js';
-import { ConfigError, loadConfig, UP_HELP, type Config } from './config.js';
+import { AGENT_HELP, ConfigError, loadConfig, SERVER_HELP, UP_HELP, type Config } from './config.js';
 import { NoopProvider } from './drivers/noop/noop-provider.js';
 import type { Provider } from './drivers/provider.js';
 import { createLogger, type Logger } from './log.js';
@@ -31,6 +31,7 @@ import { PostgresDialect } from './store/dialect-postgres.js';
 import { SqliteDialect } from './store/dialect-sqlite.js';
 import { SqlStore } from './store/sql-store.js';
 import type { SqlDialect } from './store/sql.js';
+import { startRebuildLoop } from './service/scheduler.js';
 
 /** Opens the configured database, migrated. */
 export async function openStore(db: Config['database']): Promise<SqlStore> {
@@ -41,7 +42,10 @@ export async function openStore(db: Config['database']): Promise<SqlStore> {
 /** The providers this process runs, by name: HAProxy on the configured interface driver, and noop. */
 function makeProviders(config: Config, log: Logger, metrics: MetricsRegistry): Map<string, Provider> {
   const iface = config.interfaceDriver === 'netns'
-    ? new NetnsInterfaceDriver({ log: log.child({ component: 'netns' }) })
+    ? new NetnsInterfaceDriver({
+      log: log.child({ component: 'netns' }), namespacePrefix: config.namespacePrefix,
+      ...(config.bridgeNetns !== null ? { bridgeNetns: config.bridgeNetns } : {}), ...(config.vxlan ? { vxlan: config.vxlan } : {}),
+    })
     : new HostInterfaceDriver();
   const haproxy = new HaproxyProvider({ stateDir: join(config.dataDir, 'lb'), iface, log: log.child({ component: 'haproxy' }), metrics, l7Retries: config.l7Retries });
   const noop = new NoopProvider();
@@ -73,22 +77,35 @@ async function makeAuth(config: Config, store: SqlStore, out: NodeJS.WritableStr
   return { identity: { identity, publicUrl: config.publicUrl, region: config.region }, identityUri, authenticate };
 }
 
-/** Runs API server and agent in one process until SIGINT/SIGTERM. */
-async function up(argv: readonly string[]): Promise<number> {
+/** What one process runs: `up` both, `server` the API and the scheduler's sweep, `agent` one node's agent. */
+type Role = 'up' | 'server' | 'agent';
+
+const HELP: Record<Role, string> = { up: UP_HELP, server: SERVER_HELP, agent: AGENT_HELP };
+
+/** The providers an API-only server offers (it runs none: agents do). */
+const SERVER_PROVIDERS = [{ name: 'haproxy', description: HaproxyProvider.DESCRIPTION }, { name: 'noop', description: new NoopProvider().description }];
+
+/**
+ * Runs until SIGINT/SIGTERM: `up`, the API server and the agent in one process (the embedded
+ * default); `server`, an API server only; `agent`, the agent of one node (`--host`).
+ */
+async function serve(role: Role, argv: readonly string[]): Promise<number> {
   let config: Config | 'help';
   try {
     config = loadConfig(argv);
   } catch (err) {
-    process.stderr.write(`fulcrum up: ${(err as Error).message}\n\n${UP_HELP}`);
+    process.stderr.write(`fulcrum ${role}: ${(err as Error).message}\n\n${HELP[role]}`);
     return 2;
   }
   if (config === 'help') {
-    process.stdout.write(UP_HELP);
+    process.stdout.write(HELP[role]);
     return 0;
   }
   const log = createLogger(config.logLevel);
-  if (config.interfaceDriver === 'netns' && process.getuid?.() !== 0) {
-    process.stderr.write('fulcrum up: --interface-driver netns needs root (namespaces, bridges); run as root or use --interface-driver host\n');
+  const runsAgent = role !== 'server';
+  const runsApi = role !== 'agent';
+  if (runsAgent && config.interfaceDriver === 'netns' && process.getuid?.() !== 0) {
+    process.stderr.write(`fulcrum ${role}: --interface-driver netns needs root (namespaces, bridges); run as root or use --interface-driver host\n`);
     return 2;
   }
   // The database holds password and token hashes, the data dir credentials: owner only.
@@ -97,45 +114,83 @@ async function up(argv: readonly string[]): Promise<number> {
   const store = await openStore(config.database);
   // One registry for the process: the API, the agent and the HAProxy provider record into it.
   const metrics = new MetricsRegistry();
-  // The event stream's hub hears every commit of this process's store.
-  const hub = new EventHub();
-  hub.attach(store);
-  const providers = makeProviders(config, log, metrics);
-  if (!providers.has(config.defaultProvider)) {
-    process.stderr.write(`fulcrum up: --provider ${config.defaultProvider} is not available (have: ${[...providers.keys()].join(', ')})\n`);
+  let agent: Agent | undefined;
+  let providerConfig = { enabled: SERVER_PROVIDERS, defaultProvider: config.defaultProvider };
+  let providers: Map<string, Provider> | undefined;
+  if (runsAgent) {
+    providers = makeProviders(config, log, metrics);
+    if (!providers.has(config.defaultProvider)) {
+      process.stderr.write(`fulcrum ${role}: --provider ${config.defaultProvider} is not available (have: ${[...providers.keys()].join(', ')})\n`);
+      return 2;
+    }
+    providerConfig = { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider };
+    agent = new Agent({
+      store, providers, log: log.child({ component: 'agent' }), metrics,
+      host: config.host, heartbeatMs: config.heartbeatMs,
+      // Neutron's agents report their tunnel endpoint the same way.
+      configurations: {
+        interface_driver: config.interfaceDriver,
+        ...(config.vxlan ? { tunneling_ip: config.vxlan.localIp, tunnel_types: ['vxlan'], vxlan_group: config.vxlan.group } : {}),
+        ...(config.bridgeNetns !== null ? { bridge_netns: config.bridgeNetns } : {}),
+      },
+    });
+  } else if (!SERVER_PROVIDERS.some((p) => p.name === config.defaultProvider)) {
+    process.stderr.write(`fulcrum server: --provider ${config.defaultProvider} is not available (have: haproxy, noop)\n`);
     return 2;
   }
   let ready = false;
-  const agent = new Agent({ store, providers, log: log.child({ component: 'agent' }), metrics });
-  const app = await buildServer({
-    store,
-    providers: { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider },
-    auth: config.auth,
-    ...await makeAuth(config, store, process.stdout),
-    isReady: () => ready,
-    metrics,
-    events: { hub },
-    renderedConfig: async (provider, lbId) => (await providers.get(provider)?.renderedConfig(lbId)) ?? null,
-  }, { logger: log.child({ component: 'api' }) });
-  // The dashboard signs in where clients do: the embedded identity on this server, or the external Keystone.
-  const identityUrl = config.auth === 'embedded' ? '/v3' : config.auth === 'keystone' ? `${config.keystone!.url.replace(/\/v3$/, '')}/v3` : null;
-  await app.register(async (scope) => dashboardRoutes(scope, { identityUrl }));
-  await agent.start();
-  const address = await app.listen({ host: config.listenHost, port: config.listenPort });
+  // The event stream's hub hears every commit of this process's store.
+  const hub = runsApi && runsAgent ? new EventHub() : undefined;
+  hub?.attach(store);
+  const scheduling = { downAfterMs: config.agentDownMs };
+  const app = runsApi
+    ? await buildServer({
+      store,
+      providers: providerConfig,
+      auth: config.auth,
+      ...await makeAuth(config, store, process.stdout),
+      isReady: () => ready,
+      metrics,
+      // The stream shows what this process commits; without an agent here that misses every
+      // ACTIVE, so `fulcrum server` serves none and clients poll.
+      events: runsAgent ? { hub: hub! } : false,
+      scheduling,
+      vniRange: config.vniRange,
+      // Rendered configurations live with the agent that renders them: `fulcrum server` has none.
+      ...(providers ? { renderedConfig: async (provider: string, lbId: string) => (await providers!.get(provider)?.renderedConfig(lbId)) ?? null } : {}),
+    }, { logger: log.child({ component: 'api' }) })
+    : undefined;
+  if (app) {
+    // The dashboard signs in where clients do: the embedded identity on this server, or the external Keystone.
+    const identityUrl = config.auth === 'embedded' ? '/v3' : config.auth === 'keystone' ? `${config.keystone!.url.replace(/\/v3$/, '')}/v3` : null;
+    await app.register(async (scope) => dashboardRoutes(scope, { identityUrl }));
+  }
+  await agent?.start();
+  // Every API server sweeps (one at a time, under the database's lock): dead agents' load
+  // balancers are rebuilt elsewhere as long as one server runs.
+  const stopSweeps = runsApi
+    ? startRebuildLoop(store, { ...scheduling, failoverThreshold: config.failoverThreshold }, log.child({ component: 'scheduler' }), Math.min(1000, config.agentDownMs / 4))
+    : undefined;
+  const address = app ? await app.listen({ host: config.listenHost, port: config.listenPort }) : undefined;
   const metricsApp = config.metricsListen ? await buildMetricsServer(metrics) : null;
   const metricsAddress = metricsApp && config.metricsListen
     ? await metricsApp.listen({ host: config.metricsListen.host, port: config.metricsListen.port })
     : null;
   ready = true;
-  const tryIt = config.auth === 'noauth'
-    ? `curl -H "X-Project-Id: demo" ${address}/v2/lbaas/loadbalancers`
-    : config.auth === 'embedded'
-      ? `source ${join(config.dataDir, 'demo-openrc')} && fulcrum loadbalancer list`
-      : `openstack --os-auth-url ${config.keystone!.url}/v3 … loadbalancer list (with Fulcrum in the catalog as load-balancer)`;
-  process.stdout.write(
-    `Fulcrum is up: API ${address}  dashboard ${address}/dashboard${metricsAddress ? `  metrics ${metricsAddress}/metrics` : ''}  (auth ${config.auth}, database ${config.database.kind === 'sqlite' ? config.database.file : 'postgresql'}, provider ${config.defaultProvider})\n` +
-    `Try: ${tryIt}    Stop: Ctrl-C\n`,
-  );
+  const db = config.database.kind === 'sqlite' ? config.database.file : 'postgresql';
+  if (role === 'agent') {
+    process.stdout.write(`Fulcrum agent is up: host ${config.host} (agent ${agent!.agentId}), database ${db}${metricsAddress ? `, metrics ${metricsAddress}/metrics` : ''}    Stop: Ctrl-C\n`);
+  } else {
+    const tryIt = config.auth === 'noauth'
+      ? `curl -H "X-Project-Id: demo" ${address}/v2/lbaas/loadbalancers`
+      : config.auth === 'embedded'
+        ? `source ${join(config.dataDir, 'demo-openrc')} && fulcrum loadbalancer list`
+        : `openstack --os-auth-url ${config.keystone!.url}/v3 … loadbalancer list (with Fulcrum in the catalog as load-balancer)`;
+    process.stdout.write(
+      `Fulcrum ${role === 'up' ? 'is up' : 'server is up'}: API ${address}  dashboard ${address}/dashboard${metricsAddress ? `  metrics ${metricsAddress}/metrics` : ''}  (auth ${config.auth}, database ${db}${role === 'up' ? `, provider ${config.defaultProvider}` : ''})\n` +
+      `Try: ${tryIt}    Stop: Ctrl-C\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
@@ -143,9 +198,10 @@ async function up(argv: readonly string[]): Promise<number> {
   });
   ready = false;
   await metricsApp?.close();
-  await app.close();
-  hub.detach();
-  await agent.stop();
+  await app?.close();
+  await stopSweeps?.();
+  hub?.detach();
+  await agent?.stop();
   await store.close();
   return 0;
 }
@@ -157,8 +213,8 @@ async function main(): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  if (argv[0] === 'up') {
-    process.exitCode = await up(argv.slice(1));
+  if (argv[0] === 'up' || argv[0] === 'server' || argv[0] === 'agent') {
+    process.exitCode = await serve(argv[0], argv.slice(1));
     return;
   }
   if (argv[0] === 'demo' || argv[0] === 'host') {
@@ -185,6 +241,8 @@ async function main(): Promise<void> {
   const { runCli } = await import('./cli/main.js');
   process.exitCode = await runCli(argv, {}, [
     { name: 'up', args: '[options]', summary: 'run the API server and the agent in this process (fulcrum up --help)' },
+    { name: 'server', args: '[options]', summary: 'run an API server only, for several on one PostgreSQL (fulcrum server --help)' },
+    { name: 'agent', args: '--host NAME [options]', summary: "run one network node's agent (fulcrum agent --help)" },
     { name: 'demo', args: '[--down]', summary: "build (or remove) the seed's demo scene on this machine" },
     { name: 'host', args: 'create|delete|list', summary: 'stand-in hosts (namespaces on a subnet) to put behind load balancers' },
   ]);

@@ -35,6 +35,16 @@ export interface AgentOptions {
    * scrape, the per-object series of its latest observations.
    */
   metrics?: MetricsRegistry;
+  /**
+   * This node's name (`fulcrum agent --host`): the agent registers under it, heartbeats, and
+   * reconciles only the load balancers placed on it, removing any other it still runs. Without
+   * it (tests of one process), it reconciles every load balancer.
+   */
+  host?: string;
+  /** What the agent reports about itself at registration (its VXLAN endpoint, say). */
+  configurations?: Readonly<Record<string, unknown>>;
+  /** Heartbeat period (ms, default 1000); an agent silent for the servers' down time is dead. */
+  heartbeatMs?: number;
 }
 
 export class Agent {
@@ -55,6 +65,10 @@ export class Agent {
   readonly #failedNow = new Set<string>();
   readonly #metrics: { reconciles: Counter; errors: Counter; duration: Histogram } | undefined;
   #uncollect: (() => void) | undefined;
+  /** This agent's id once registered (host mode). */
+  #agentId: string | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #heartbeating: Promise<void> | undefined;
 
   constructor(opts: AgentOptions) {
     this.#opts = opts;
@@ -97,8 +111,21 @@ export class Agent {
     }
   }
 
-  /** Subscribes to changes and reconciles everything once. */
+  /** The id this agent registered under (host mode), else undefined. */
+  get agentId(): string | undefined {
+    return this.#agentId;
+  }
+
+  /** Registers (host mode), subscribes to changes and reconciles everything once. */
   async start(): Promise<void> {
+    if (this.#opts.host !== undefined) {
+      this.#agentId = (await this.#opts.store.registerAgent(this.#opts.host, this.#opts.configurations ?? {})).id;
+      this.#opts.log.info({ agent: this.#agentId, host: this.#opts.host }, 'agent registered');
+      this.#heartbeat = setInterval(() => {
+        if (!this.#heartbeating) this.#heartbeating = this.#beat().finally(() => { this.#heartbeating = undefined; });
+      }, this.#opts.heartbeatMs ?? 1000);
+      this.#heartbeat.unref();
+    }
     this.#unsubscribe = await this.#opts.store.subscribe((id) => {
       if (id === '*') void this.resyncAll();
       else this.#queue.mark(id);
@@ -155,9 +182,25 @@ export class Agent {
     }
   }
 
-  /** Marks every load balancer pending and removes what belongs to none. */
+  /**
+   * One heartbeat. A failure (the database restarting) is logged and the next beat tries again;
+   * a missing row (an admin deleted the agent) registers again and resyncs.
+   */
+  async #beat(): Promise<void> {
+    const { store, log, host } = this.#opts;
+    try {
+      if (await store.heartbeatAgent(this.#agentId!)) return;
+      this.#agentId = (await store.registerAgent(host!, this.#opts.configurations ?? {})).id;
+      log.warn({ agent: this.#agentId, host }, 'agent was not registered any more; registered again');
+      await this.resyncAll();
+    } catch (err) {
+      log.warn({ agent: this.#agentId, err: (err as Error).message }, 'heartbeat failed; will retry');
+    }
+  }
+
+  /** Marks every load balancer pending (this agent's, in host mode) and removes what belongs to none. */
   async resyncAll(): Promise<void> {
-    const ids = new Set(await this.#opts.store.allLoadBalancerIds());
+    const ids = new Set(await this.#opts.store.allLoadBalancerIds(this.#agentId));
     for (const id of ids) this.#queue.mark(id);
     for (const provider of this.#opts.providers.values()) {
       for (const id of await provider.running()) if (!ids.has(id)) this.#queue.mark(id);
@@ -165,7 +208,7 @@ export class Agent {
   }
 
   async resyncPending(): Promise<void> {
-    for (const id of await this.#opts.store.pendingLoadBalancers()) this.#queue.mark(id);
+    for (const id of await this.#opts.store.pendingLoadBalancers(this.#agentId)) this.#queue.mark(id);
   }
 
   /** Resolves once no reconcile is running or queued. */
@@ -176,6 +219,13 @@ export class Agent {
   /** Brings one load balancer to its desired generation. Idempotent. */
   async reconcile(lbId: string): Promise<JobOutcome> {
     const { store, log } = this.#opts;
+    if (this.#agentId !== undefined) {
+      const placements = await store.placementsOf(lbId);
+      // Not placed yet (made before any agent was alive, or before agents existed): left alone,
+      // running or not, until the scheduler's sweep places it (then this agent adopts it if it is its own).
+      if (placements.length === 0 && (await store.get('loadbalancer', lbId)) !== undefined) return 'done';
+      if (!placements.some((p) => p.agentId === this.#agentId)) return this.#notMine(lbId);
+    }
     const graph = await store.loadGraph(lbId);
     if (!graph) {
       this.#forget(lbId);
@@ -220,6 +270,26 @@ export class Agent {
     }
   }
 
+  /**
+   * A load balancer placed on another agent (or on none): heard of through a notification, or
+   * still running here after it was rebuilt elsewhere while this agent was cut off. Whatever runs
+   * here is removed; nothing is recorded, since the store's state belongs to its owner.
+   */
+  async #notMine(lbId: string): Promise<JobOutcome> {
+    let here = this.#applied.has(lbId);
+    for (const p of this.#opts.providers.values()) if (!here && (await p.running()).includes(lbId)) here = true;
+    if (!here) return 'done';
+    this.#forget(lbId);
+    try {
+      for (const p of this.#opts.providers.values()) await p.remove(lbId);
+    } catch (err) {
+      this.#opts.log.warn({ lb: lbId, err: (err as Error).message }, 'could not remove a load balancer placed elsewhere; will retry');
+      return 'retry';
+    }
+    this.#opts.log.info({ lb: lbId }, 'load balancer is placed on another agent; removed here');
+    return 'done';
+  }
+
   #forget(lbId: string): void {
     this.#applied.delete(lbId);
     this.#reported.delete(lbId);
@@ -243,6 +313,8 @@ export class Agent {
     this.#uncollect?.();
     for (const provider of this.#opts.providers.values()) provider.watch?.(null);
     if (this.#resync) clearInterval(this.#resync);
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    await this.#heartbeating;
     if (this.#observer) clearInterval(this.#observer);
     await this.#observing;
     await this.#unsubscribe?.();

@@ -1,6 +1,7 @@
 /** @module api/deps — what the API needs from the composition root. */
 import type { Store } from '../service/context.js';
 import type { ProviderConfig } from '../service/load-balancers.js';
+import type { SchedulingOptions } from '../service/scheduler.js';
 import type { Authenticator } from './auth.js';
 import type { EventStreamOptions } from './octavia/events.js';
 import type { MetricsRegistry } from '../domain/metrics.js';
@@ -33,9 +34,11 @@ export interface ApiDeps {
   identityUri?: string;
   /**
    * The event stream's hub and settings; without it the server makes a hub of its own over
-   * `store` (enough when one process serves the API).
+   * `store` (enough when one process serves the API). `false`: no event stream, for an API server
+   * without an agent in its process: it never sees the agents' commits (ACTIVE, ERROR, operating
+   * status), so clients get 404 and poll instead (`fulcrum … --wait` does).
    */
-  events?: EventStreamOptions;
+  events?: EventStreamOptions | false;
   /** Where the API counts its requests and what `GET /metrics` prints (default: a registry of its own). */
   metrics?: MetricsRegistry;
   /**
@@ -43,6 +46,10 @@ export interface ApiDeps {
    * it every load balancer answers CONFIG_NOT_RENDERED.
    */
   renderedConfig?: RenderedConfigReader;
+  /** How new load balancers are placed on agents, and when an agent counts as dead (default 10 s). */
+  scheduling?: SchedulingOptions;
+  /** The VXLAN ids (VNIs) new networks take, lowest free first (default 1–16777215). */
+  vniRange?: readonly [number, number];
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
 }

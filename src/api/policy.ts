@@ -121,6 +121,11 @@ export const POLICY: Readonly<Record<string, Entry>> = {
   ...neutron('network', '/v2.0/networks'),
   ...neutron('subnet', '/v2.0/subnets'),
   ...neutron('port', '/v2.0/ports'),
+  // Neutron's agents API (admin_only there): Fulcrum's agents, their liveness and placements.
+  'GET /v2.0/agents': { name: 'get_agent', rule: 'admin' },
+  'GET /v2.0/agents/:id': { name: 'get_agent', rule: 'admin' },
+  'PUT /v2.0/agents/:id': { name: 'update_agent', rule: 'admin' },
+  'DELETE /v2.0/agents/:id': { name: 'delete_agent', rule: 'admin' },
 };
 
 /** Paths of the embedded identity service (`/v3…`, `/identity`, `/identity/v3…`), which checks tokens itself. */

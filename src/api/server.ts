@@ -95,14 +95,14 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   versionRoutes(app);
   metricsRoute(app, metrics);
 
-  let events = deps.events;
-  if (!events) {
+  let events = deps.events === false ? undefined : deps.events;
+  if (!events && deps.events !== false) {
     const hub = new EventHub();
     hub.attach(deps.store);
     app.addHook('onClose', async () => hub.detach());
     events = { hub };
   }
-  if (deps.authenticate && !events.authenticate) events = { ...events, authenticate: deps.authenticate };
+  if (events && deps.authenticate && !events.authenticate) events = { ...events, authenticate: deps.authenticate };
   for (const prefix of ['/v2/lbaas', '/v2.0/lbaas']) {
     await app.register(async (scope) => {
       loadBalancerRoutes(scope, deps);
@@ -113,7 +113,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       l7PolicyRoutes(scope, deps);
       l7RuleRoutes(scope, deps);
       octaviaExtraRoutes(scope, deps);
-      eventRoutes(scope, events);
+      if (events) eventRoutes(scope, events);
     }, { prefix });
   }
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });

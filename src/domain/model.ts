@@ -223,6 +223,11 @@ export interface Network {
   shared: boolean;
   mtu: number;
   status: 'ACTIVE';
+  /**
+   * The network's VXLAN id (VNI, Neutron's `provider:segmentation_id`), from the configured range
+   * when the network was made; absent or null for networks that predate it or when none is set up.
+   */
+  segmentationId?: number | null;
   tags: string[];
   createdAt: string;
   updatedAt: string | null;

@@ -14,6 +14,7 @@ import { createGraph, type GraphListenerCreate, type GraphPoolCreate } from './g
 import { deletedL7Of } from './l7policies.js';
 import { getVisible, listVisible, lockMutable, notFoundError, withRelations, type View } from './objects.js';
 import { createPort, subnetsOf } from './ports.js';
+import { scheduleLoadBalancer, type SchedulingOptions } from './scheduler.js';
 
 /** What a new load balancer asks for (already shape-checked by the API). */
 export interface LoadBalancerCreate {
@@ -104,9 +105,12 @@ async function resolveVip(tx: Tx, input: LoadBalancerCreate, lbId: string, proje
   });
 }
 
-/** Creates a load balancer (and, fully populated, its whole tree) in PENDING_CREATE. */
+/**
+ * Creates a load balancer (and, fully populated, its whole tree) in PENDING_CREATE, placed on an
+ * agent in the same transaction (or left for the scheduler's sweep when no agent is alive).
+ */
 export async function createLoadBalancer(
-  store: Store, caller: Caller, providers: ProviderConfig, input: LoadBalancerCreate,
+  store: Store, caller: Caller, providers: ProviderConfig, input: LoadBalancerCreate, scheduling: SchedulingOptions = {},
 ): Promise<{ view: View<LoadBalancer>; children: Awaited<ReturnType<typeof createGraph>> }> {
   const projectId = owningProject(caller, input.projectId);
   const provider = input.provider ?? providers.defaultProvider;
@@ -142,6 +146,7 @@ export async function createLoadBalancer(
       appliedGeneration: 0,
     };
     await tx.insert('loadbalancer', lb);
+    await scheduleLoadBalancer(tx, lb, scheduling);
     const children = await createGraph(tx, caller, lb, input.listeners ?? [], input.pools ?? []);
     const generation = await tx.beginChange(id, 'PENDING_CREATE', children.touched);
     const fresh = { ...lb, generation };

@@ -80,7 +80,15 @@ export interface NetworkCreate {
   projectId?: string; name?: string; description?: string; adminStateUp?: boolean; shared?: boolean; mtu?: number;
 }
 
-export async function createNetwork(store: Store, caller: Caller, input: NetworkCreate): Promise<Network> {
+/** VXLAN ids networks may take (Neutron's `vni_ranges`); the whole 24-bit space by default. */
+export const DEFAULT_VNI_RANGE: readonly [number, number] = [1, 16_777_215];
+
+/**
+ * Creates a network with the lowest free VXLAN id (VNI) of `vniRange`, allocated under the
+ * scheduling lock so concurrent creates never take one twice (the unique index backs it).
+ * @throws FulcrumError NO_SEGMENT_AVAILABLE when the range is used up.
+ */
+export async function createNetwork(store: Store, caller: Caller, input: NetworkCreate, vniRange: readonly [number, number] = DEFAULT_VNI_RANGE): Promise<Network> {
   const projectId = owningProject(caller, input.projectId);
   if (input.shared && !caller.isAdmin) throw new FulcrumError('FORBIDDEN', "(rule:create_network and rule:create_network:shared) is disallowed by policy", { neutronType: 'PolicyNotAuthorized' });
   const network: Network = {
@@ -88,8 +96,20 @@ export async function createNetwork(store: Store, caller: Caller, input: Network
     adminStateUp: input.adminStateUp ?? true, shared: input.shared ?? false, mtu: input.mtu ?? 1500,
     status: 'ACTIVE', tags: [], createdAt: nowTimestamp(), updatedAt: null,
   };
-  await store.transaction((tx) => tx.insert('network', network));
-  return network;
+  return store.transaction(async (tx) => {
+    await tx.lockScheduling();
+    const used = await tx.segmentationIds();
+    let vni = vniRange[0];
+    while (used.has(vni) && vni <= vniRange[1]) vni++;
+    if (vni > vniRange[1]) {
+      throw new FulcrumError('NO_SEGMENT_AVAILABLE', 'Unable to create the network. No tenant network is available for allocation.', {
+        neutronType: 'NoNetworkAvailable', detail: `every VNI of ${vniRange.join(':')} is taken`,
+      });
+    }
+    const withVni = { ...network, segmentationId: vni };
+    await tx.insert('network', withVni);
+    return withVni;
+  });
 }
 
 export type NetworkUpdate = Partial<Pick<Network, 'name' | 'description' | 'adminStateUp' | 'shared' | 'mtu'>>;

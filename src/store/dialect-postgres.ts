@@ -105,6 +105,12 @@ export class PostgresDialect implements SqlDialect {
     };
   }
 
+  readonly nowMs = 'CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)';
+
+  async lockScheduling(conn: SqlConn): Promise<void> {
+    await conn.all('SELECT pg_advisory_xact_lock(4242002)');
+  }
+
   async lockMigrations(conn: SqlConn): Promise<void> {
     await conn.all('SELECT pg_advisory_xact_lock(4242001)');
   }

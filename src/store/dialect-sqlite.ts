@@ -107,6 +107,12 @@ export class SqliteDialect implements SqlDialect {
     };
   }
 
+  readonly nowMs = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
+
+  async lockScheduling(): Promise<void> {
+    // BEGIN IMMEDIATE already holds the database's write lock.
+  }
+
   async lockMigrations(): Promise<void> {
     // BEGIN IMMEDIATE already holds the database's write lock.
   }

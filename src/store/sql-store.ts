@@ -7,9 +7,11 @@ import { nowTimestamp } from '../domain/time.js';
 import { VIP_PORT_OWNER, type LoadBalancer, type LoadBalancerGraph, type Network, type Port, type Stats, type Subnet } from '../domain/model.js';
 import type { OctaviaKind } from '../domain/model.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
+import type { AgentRecord, PlacementRole } from '../domain/agents.js';
+import { newId } from '../domain/ids.js';
 import { migrate } from './migrate.js';
 import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
-import type { ApplyOutcome, CommittedEvent, ListQuery, OperatingUpdate, Reader, StatusChange, Store, Tx } from './store.js';
+import type { ApplyOutcome, CommittedEvent, ListQuery, OperatingUpdate, Placement, PlacementRow, Reader, StatusChange, Store, Tx } from './store.js';
 import { TABLES, type ColumnKind, type StoredByKind, type StoredKind } from './tables.js';
 
 /** Child tables of a load balancer, in the order rows must be removed (foreign keys point up this list). */
@@ -67,7 +69,7 @@ function sortDefault(kind: ColumnKind): SqlValue {
 
 /** Reads shared by the store and its transactions. */
 class SqlReader implements Reader {
-  constructor(protected readonly conn: SqlConn) {}
+  constructor(protected readonly conn: SqlConn, private readonly clock: string) {}
 
   async get<K extends StoredKind>(kind: K, id: string): Promise<StoredByKind[K] | undefined> {
     const c = spec(kind);
@@ -168,6 +170,50 @@ class SqlReader implements Reader {
     const rows = await this.conn.all('SELECT ip_address FROM ip_allocations WHERE subnet_id = ?', [subnetId]);
     return new Set(rows.map((r) => String(r.ip_address)));
   }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    const rows = await this.conn.all(
+      `SELECT id, host, admin_state_up, description, configurations, heartbeat_ms, started_at, created_at,
+       ${this.nowMs} - heartbeat_ms AS age FROM agents ORDER BY host`,
+    );
+    const placed = await this.conn.all('SELECT agent_id, load_balancer_id FROM lb_placements ORDER BY placed_at, load_balancer_id');
+    const byAgent = new Map<string, string[]>();
+    for (const p of placed) byAgent.set(String(p.agent_id), [...(byAgent.get(String(p.agent_id)) ?? []), String(p.load_balancer_id)]);
+    return rows.map((r) => ({
+      id: String(r.id), host: String(r.host), adminStateUp: r.admin_state_up === true || Number(r.admin_state_up) === 1,
+      description: String(r.description ?? ''), configurations: JSON.parse(String(r.configurations ?? '{}')) as Record<string, unknown>,
+      heartbeatAgeMs: Math.max(0, Number(r.age)), heartbeatAt: new Date(Number(r.heartbeat_ms)).toISOString().slice(0, 23),
+      startedAt: String(r.started_at), createdAt: String(r.created_at), loadBalancerIds: byAgent.get(String(r.id)) ?? [],
+    }));
+  }
+
+  async placementsOf(lbId: string): Promise<Placement[]> {
+    const rows = await this.conn.all('SELECT load_balancer_id, role, agent_id FROM lb_placements WHERE load_balancer_id = ? ORDER BY role', [lbId]);
+    return rows.map((r) => ({ loadBalancerId: String(r.load_balancer_id), role: String(r.role) as PlacementRole, agentId: String(r.agent_id) }));
+  }
+
+  async placements(): Promise<PlacementRow[]> {
+    const rows = await this.conn.all(
+      `SELECT lb.id, lb.provisioning_status, lb.availability_zone, p.role, p.agent_id
+       FROM load_balancers lb LEFT JOIN lb_placements p ON p.load_balancer_id = lb.id ORDER BY lb.created_at, lb.id`,
+    );
+    return rows.map((r) => ({
+      loadBalancerId: String(r.id), provisioningStatus: String(r.provisioning_status) as ProvisioningStatus,
+      availabilityZone: r.availability_zone === null || r.availability_zone === undefined ? null : String(r.availability_zone),
+      role: r.role === null || r.role === undefined ? null : String(r.role) as PlacementRole,
+      agentId: r.agent_id === null || r.agent_id === undefined ? null : String(r.agent_id),
+    }));
+  }
+
+  async segmentationIds(): Promise<Set<number>> {
+    const rows = await this.conn.all('SELECT segmentation_id FROM networks WHERE segmentation_id IS NOT NULL');
+    return new Set(rows.map((r) => Number(r.segmentation_id)));
+  }
+
+  /** The database clock's expression (milliseconds). */
+  protected get nowMs(): string {
+    return this.clock;
+  }
 }
 
 /** The kinds whose statuses are watched. */
@@ -241,7 +287,33 @@ class SqlTx extends SqlReader implements Tx {
   }
 
   constructor(conn: SqlConn, private readonly dialect: SqlDialect) {
-    super(conn);
+    super(conn, dialect.nowMs);
+  }
+
+  async lockScheduling(): Promise<void> {
+    await this.dialect.lockScheduling(this.conn);
+  }
+
+  async place(lbId: string, role: PlacementRole, agentId: string): Promise<void> {
+    const ts = nowTimestamp();
+    await this.conn.run(
+      `INSERT INTO lb_placements (load_balancer_id, role, agent_id, placed_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (load_balancer_id, role) DO UPDATE SET agent_id = excluded.agent_id, placed_at = excluded.placed_at`,
+      [lbId, role, agentId, ts],
+    );
+  }
+
+  async updateAgent(id: string, patch: { adminStateUp?: boolean; description?: string }): Promise<boolean> {
+    const sets: string[] = [];
+    const params: SqlValue[] = [];
+    if (patch.adminStateUp !== undefined) { sets.push('admin_state_up = ?'); params.push(patch.adminStateUp ? 1 : 0); }
+    if (patch.description !== undefined) { sets.push('description = ?'); params.push(patch.description); }
+    if (sets.length === 0) return (await this.conn.all('SELECT id FROM agents WHERE id = ?', [id])).length > 0;
+    return (await this.conn.run(`UPDATE agents SET ${sets.join(', ')} WHERE id = ?`, [...params, id])) > 0;
+  }
+
+  async removeAgent(id: string): Promise<void> {
+    await this.conn.run('DELETE FROM agents WHERE id = ?', [id]);
   }
 
   async lockLoadBalancer(id: string): Promise<LoadBalancer | undefined> {
@@ -330,7 +402,7 @@ export class SqlStore extends SqlReader implements Store {
   readonly #watchers = new Set<(events: readonly CommittedEvent[]) => void>();
 
   private constructor(private readonly db: SqlDialect) {
-    super(db);
+    super(db, db.nowMs);
   }
 
   watch(fn: (events: readonly CommittedEvent[]) => void): () => void {
@@ -537,6 +609,7 @@ export class SqlStore extends SqlReader implements Store {
       for (const r of rows) await tx.remove(kind, String(r.id));
     }
     await conn.run('DELETE FROM listener_stats WHERE load_balancer_id = ?', [lb.id]);
+    await conn.run('DELETE FROM lb_placements WHERE load_balancer_id = ?', [lb.id]);
     await tx.remove('loadbalancer', lb.id);
     if (lb.vipPortId) {
       const port = await tx.get('port', lb.vipPortId);
@@ -568,16 +641,43 @@ export class SqlStore extends SqlReader implements Store {
     }
   }
 
-  async pendingLoadBalancers(): Promise<string[]> {
+  async pendingLoadBalancers(agentId?: string): Promise<string[]> {
+    const mine = agentId === undefined ? '' : 'AND id IN (SELECT load_balancer_id FROM lb_placements WHERE agent_id = ?)';
     const rows = await this.db.all(
-      `SELECT id FROM load_balancers WHERE applied_generation < generation
-       OR provisioning_status IN ('PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE') ORDER BY created_at`,
+      `SELECT id FROM load_balancers WHERE (applied_generation < generation
+       OR provisioning_status IN ('PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE')) ${mine} ORDER BY created_at`,
+      agentId === undefined ? [] : [agentId],
     );
     return rows.map((r) => String(r.id));
   }
 
-  async allLoadBalancerIds(): Promise<string[]> {
-    return (await this.db.all('SELECT id FROM load_balancers ORDER BY created_at')).map((r) => String(r.id));
+  async allLoadBalancerIds(agentId?: string): Promise<string[]> {
+    if (agentId === undefined) return (await this.db.all('SELECT id FROM load_balancers ORDER BY created_at')).map((r) => String(r.id));
+    const rows = await this.db.all(
+      'SELECT id FROM load_balancers WHERE id IN (SELECT load_balancer_id FROM lb_placements WHERE agent_id = ?) ORDER BY created_at',
+      [agentId],
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  async registerAgent(host: string, configurations: Readonly<Record<string, unknown>>): Promise<AgentRecord> {
+    const ts = nowTimestamp();
+    await this.db.transaction(async (conn) => {
+      await conn.run(
+        `INSERT INTO agents (id, host, admin_state_up, description, configurations, heartbeat_ms, started_at, created_at)
+         VALUES (?, ?, 1, '', ?, ${this.db.nowMs}, ?, ?)
+         ON CONFLICT (host) DO UPDATE SET configurations = excluded.configurations, heartbeat_ms = excluded.heartbeat_ms,
+         started_at = excluded.started_at`,
+        [newId(), host, JSON.stringify(configurations), ts, ts],
+      );
+    });
+    const agent = (await this.listAgents()).find((a) => a.host === host);
+    if (!agent) throw new FulcrumError('STORE_UNAVAILABLE', 'The agent could not be registered.', { retryable: true });
+    return agent;
+  }
+
+  async heartbeatAgent(id: string): Promise<boolean> {
+    return (await this.db.run(`UPDATE agents SET heartbeat_ms = ${this.db.nowMs} WHERE id = ?`, [id])) > 0;
   }
 
   async recordCounters(lbId: string, epoch: string, byListener: ReadonlyMap<string, Stats>): Promise<void> {

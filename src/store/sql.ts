@@ -29,6 +29,13 @@ export interface SqlDialect extends SqlConn {
   notify(conn: SqlConn, lbIds: readonly string[]): Promise<void>;
   /** Calls `listener` with each load balancer id announced by any process, once subscribed. */
   subscribe(listener: (lbId: string) => void): Promise<() => Promise<void>>;
+  /** An SQL expression for the database server's clock in milliseconds since 1970 (heartbeats use one clock for every node). */
+  readonly nowMs: string;
+  /**
+   * Takes the cross-process lock that serialises scheduling sweeps, inside a transaction (held
+   * until it ends), so two servers never move the same load balancers at once.
+   */
+  lockScheduling(conn: SqlConn): Promise<void>;
   /** Takes the cross-process lock that serialises migrations, inside a transaction. */
   lockMigrations(conn: SqlConn): Promise<void>;
   close(): Promise<void>;

@@ -379,4 +379,56 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     await again.recordCounters(lb.id, 'w2', new Map([['l1', { ...s, bytesIn: 5, activeConnections: 0 }]]));
     assert.deepEqual(await again.stats('loadbalancer', lb.id), { bytesIn: 30, bytesOut: 60, activeConnections: 3, totalConnections: 12, requestErrors: 3 });
   });
+
+  withStore('agents register once per host, heartbeat by the database clock, and keep their admin state across restarts', async (store) => {
+    const a = await store.registerAgent('node-1', { tunnel_ip: '10.0.0.1' });
+    assert.equal(a.host, 'node-1');
+    assert.equal(a.adminStateUp, true);
+    assert.deepEqual(a.configurations, { tunnel_ip: '10.0.0.1' });
+    assert.ok(a.heartbeatAgeMs >= 0 && a.heartbeatAgeMs < 60_000);
+    await store.transaction(async (tx) => assert.equal(await tx.updateAgent(a.id, { adminStateUp: false, description: 'maintenance' }), true));
+    await new Promise((r) => setTimeout(r, 30));
+    const [aged] = await store.listAgents();
+    assert.ok(aged!.heartbeatAgeMs >= 20, `heartbeat age ${aged!.heartbeatAgeMs} grows with the database clock`);
+    assert.equal(await store.heartbeatAgent(a.id), true);
+    const [beat] = await store.listAgents();
+    assert.ok(beat!.heartbeatAgeMs < aged!.heartbeatAgeMs);
+    // A restart: same id, admin state and description kept, configurations replaced.
+    const again = await store.registerAgent('node-1', { tunnel_ip: '10.0.0.9' });
+    assert.equal(again.id, a.id);
+    assert.equal(again.adminStateUp, false);
+    assert.equal(again.description, 'maintenance');
+    assert.deepEqual(again.configurations, { tunnel_ip: '10.0.0.9' });
+    assert.equal(await store.heartbeatAgent('no-such-agent'), false);
+    await store.transaction((tx) => tx.updateAgent('no-such-agent', { adminStateUp: true }).then((found) => assert.equal(found, false)));
+  });
+
+  withStore('a load balancer has one agent per role: placing it again moves it; its removal removes the placement', async (store) => {
+    const a = await store.registerAgent('node-a', {});
+    const b = await store.registerAgent('node-b', {});
+    const lb = loadBalancer();
+    const other = loadBalancer();
+    await store.transaction(async (tx) => {
+      await tx.insert('loadbalancer', lb);
+      await tx.insert('loadbalancer', other);
+      await tx.place(lb.id, 'STANDALONE', a.id);
+    });
+    assert.deepEqual((await store.placementsOf(lb.id)).map((p) => p.agentId), [a.id]);
+    assert.deepEqual(await store.allLoadBalancerIds(a.id), [lb.id]);
+    assert.deepEqual(await store.allLoadBalancerIds(b.id), []);
+    assert.deepEqual(await store.pendingLoadBalancers(a.id), [lb.id]);
+    const rows = await store.placements();
+    assert.deepEqual(rows.map((r) => [r.loadBalancerId, r.agentId]).sort(), [[lb.id, a.id], [other.id, null]].sort());
+    await store.transaction((tx) => tx.place(lb.id, 'STANDALONE', b.id));
+    assert.deepEqual((await store.placementsOf(lb.id)).map((p) => [p.role, p.agentId]), [['STANDALONE', b.id]]);
+    assert.deepEqual((await store.listAgents()).map((x) => [x.host, x.loadBalancerIds]), [['node-a', []], ['node-b', [lb.id]]]);
+    // Two roles (an active/standby pair later) are two rows, on two agents.
+    await store.transaction((tx) => tx.place(other.id, 'MASTER', a.id).then(() => tx.place(other.id, 'BACKUP', b.id)));
+    assert.deepEqual((await store.placementsOf(other.id)).map((p) => [p.role, p.agentId]), [['BACKUP', b.id], ['MASTER', a.id]]);
+    await store.transaction(async (tx) => tx.beginChange(lb.id, 'PENDING_DELETE', []));
+    const g = (await store.get('loadbalancer', lb.id))!.generation;
+    await store.recordApplied(lb.id, { generation: g, ok: true });
+    assert.equal(await store.get('loadbalancer', lb.id), undefined);
+    assert.deepEqual(await store.placementsOf(lb.id), []);
+  });
 }

@@ -2,6 +2,7 @@
  * @module store/store — the Store and Tx interfaces: intent-named operations over the
  * desired state, statuses and counters. One SQL implementation (sql-store.ts) over two dialects.
  */
+import type { AgentRecord, PlacementRole } from '../domain/agents.js';
 import type { LoadBalancerGraph, LoadBalancer, OctaviaKind, Stats } from '../domain/model.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import type { StoredByKind, StoredKind } from './tables.js';
@@ -42,6 +43,30 @@ export interface Reader {
   hasField(kind: StoredKind, field: string): boolean;
   /** Addresses already allocated on a subnet. */
   allocatedAddresses(subnetId: string): Promise<Set<string>>;
+  /** Every registered agent, by host name, with its heartbeat age by the database's clock and its load balancers. */
+  listAgents(): Promise<AgentRecord[]>;
+  /** Where one load balancer runs (no rows: not placed yet). */
+  placementsOf(lbId: string): Promise<Placement[]>;
+  /** Every load balancer with its placements; one row with `agentId: null` for each not placed. */
+  placements(): Promise<PlacementRow[]>;
+  /** Segment ids (VNIs) networks hold. */
+  segmentationIds(): Promise<Set<number>>;
+}
+
+/** One load balancer's place on one agent. */
+export interface Placement {
+  loadBalancerId: string;
+  role: PlacementRole;
+  agentId: string;
+}
+
+/** A load balancer with one of its placements, or none. */
+export interface PlacementRow {
+  loadBalancerId: string;
+  provisioningStatus: ProvisioningStatus;
+  availabilityZone: string | null;
+  role: PlacementRole | null;
+  agentId: string | null;
 }
 
 /** Writes, inside one transaction. */
@@ -71,6 +96,17 @@ export interface Tx extends Reader {
   allocateAddress(subnetId: string, address: string, portId: string): Promise<void>;
   /** Frees every address of a port. */
   releaseAddresses(portId: string): Promise<void>;
+  /** Holds the scheduling lock until commit: sweeps that move load balancers run one at a time across processes. */
+  lockScheduling(): Promise<void>;
+  /**
+   * Puts a load balancer's `role` on an agent, replacing the agent that held the role (one owner
+   * per role, by the primary key). The agent hears of it once the caller begins a change.
+   */
+  place(lbId: string, role: PlacementRole, agentId: string): Promise<void>;
+  /** Sets an agent's admin state or description. False when there is no such agent. */
+  updateAgent(id: string, patch: { adminStateUp?: boolean; description?: string }): Promise<boolean>;
+  /** Removes an agent row (the caller checked it hosts nothing). */
+  removeAgent(id: string): Promise<void>;
 }
 
 /** The outcome of one apply by the agent. */
@@ -142,10 +178,17 @@ export interface Store extends Reader {
   recordApplied(lbId: string, outcome: ApplyOutcome): Promise<void>;
   /** Sets operating statuses of one load balancer's objects. */
   recordOperating(lbId: string, statuses: readonly OperatingUpdate[]): Promise<void>;
-  /** Ids of load balancers whose applied generation lags or that are pending. */
-  pendingLoadBalancers(): Promise<string[]>;
-  /** Every load balancer id (for the agent's resync). */
-  allLoadBalancerIds(): Promise<string[]>;
+  /** Ids of load balancers whose applied generation lags or that are pending (only those placed on `agentId` when given). */
+  pendingLoadBalancers(agentId?: string): Promise<string[]>;
+  /** Every load balancer id (only those placed on `agentId` when given), for the agent's resync. */
+  allLoadBalancerIds(agentId?: string): Promise<string[]>;
+  /**
+   * Registers the agent of a host, or finds it again (same id, admin state kept) after a restart,
+   * with a fresh heartbeat and start time and these configurations.
+   */
+  registerAgent(host: string, configurations: Readonly<Record<string, unknown>>): Promise<AgentRecord>;
+  /** Records a heartbeat of an agent by the database's clock. False when the agent row is gone (re-register). */
+  heartbeatAgent(id: string): Promise<boolean>;
   /**
    * Records a sample of each listener's raw counters from the data-plane process `epoch` (for
    * HAProxy, its worker). Totals grow by the difference from the last sample of the same epoch, or

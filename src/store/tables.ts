@@ -115,7 +115,7 @@ export const TABLES: { readonly [K in StoredKind]: TableSpec<StoredByKind[K]> } 
     columns: {
       id: ['id', 'text'], projectId: ['project_id', 'text'], name: ['name', 'text'],
       description: ['description', 'text'], adminStateUp: ['admin_state_up', 'bool'], shared: ['shared', 'bool'],
-      mtu: ['mtu', 'int'], status: ['status', 'text'], tags: ['tags', 'json'],
+      mtu: ['mtu', 'int'], status: ['status', 'text'], segmentationId: ['segmentation_id', 'int'], tags: ['tags', 'json'],
       createdAt: ['created_at', 'text'], updatedAt: ['updated_at', 'text'],
     },
   },

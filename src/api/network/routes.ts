@@ -11,6 +11,7 @@ import type { ApiDeps } from '../deps.js';
 import { pageLinks, parseList, rawQuery, selectFields } from '../octavia/lists.js';
 import { defined, Description, envelope, IpAddress, Name, Opt, ProjectId, Uuid } from '../octavia/schemas.js';
 import { NET_FIELDS, networkToWire, portToWire, subnetToWire } from './wire.js';
+import { agentRoutes } from './agents.js';
 
 const Pool = Type.Object({ start: IpAddress, end: IpAddress }, { additionalProperties: false });
 const Route = Type.Object({ destination: Type.String({ maxLength: 64 }), nexthop: IpAddress }, { additionalProperties: false });
@@ -59,6 +60,7 @@ function links(request: FastifyRequest, parsed: ReturnType<typeof parseList>, it
 /** Registers the routes under `/v2.0`. */
 export function networkRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
+  agentRoutes(app, deps);
   const withSubnets = async (nets: readonly Network[]) => {
     const subnets = await subnetIdsOf(store, nets.map((n) => n.id));
     return nets.map((n) => networkToWire(n, subnets.get(n.id) ?? []));
@@ -80,7 +82,7 @@ export function networkRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const net = await createNetwork(store, callerOf(request), defined({
       projectId: b.project_id ?? b.tenant_id, name: b.name, description: b.description, adminStateUp: b.admin_state_up,
       shared: b.shared, mtu: b.mtu,
-    }));
+    }), deps.vniRange);
     return reply.code(201).send({ network: networkToWire(net, []) });
   });
   app.put<Params & { Body: Static<typeof NetworkPut> }>('/networks/:id', { schema: { body: NetworkPut } }, async (request) => {

@@ -86,7 +86,7 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       adminStateUp: attrs.admin_state_up as boolean, vipAddress: attrs.vip_address as string | null,
       vipSubnetId: attrs.vip_subnet_id as string, vipNetworkId: attrs.vip_network_id as string,
       provider: providerOf(deps.providers, attrs),
-    }));
+    }), deps.scheduling);
     return reply.code(201).send({ loadbalancer: loadBalancerToWire(view) });
   });
 

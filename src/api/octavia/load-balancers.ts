@@ -75,7 +75,7 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }),
       ...graphToInput(listeners ?? [], pools ?? []),
     };
-    const { view, children } = await createLoadBalancer(store, callerOf(request), deps.providers, input);
+    const { view, children } = await createLoadBalancer(store, callerOf(request), deps.providers, input, deps.scheduling);
     const lb = loadBalancerToWire(view);
     if (children.listeners.length > 0 || children.pools.length > 0) {
       const full = graphToWire(children, { listenerToWire, poolToWire, memberToWire, healthMonitorToWire });

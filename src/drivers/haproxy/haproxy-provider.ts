@@ -71,7 +71,8 @@ interface Running {
 
 export class HaproxyProvider implements Provider {
   readonly name = 'haproxy';
-  readonly description = 'HAProxy in its own network namespace on a network node (the reference provider)';
+  static readonly DESCRIPTION = 'HAProxy in its own network namespace on a network node (the reference provider)';
+  readonly description = HaproxyProvider.DESCRIPTION;
   readonly counters: ProviderCounters = { plugs: 0, starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
   readonly #opts: HaproxyProviderOptions;
   readonly #running = new Map<string, Running>();

@@ -7,8 +7,8 @@ import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { run, spawnDetached, startAttached } from '../sys/exec.js';
 import type { LoadResult } from './http-load.js';
-import { bridgePorts, ipBatch, killNamespaceProcesses, linkExists, linksIn, netnsExists } from '../sys/ip.js';
-import { bridgeOf, tapOf } from './netns.js';
+import { ipBatch, killNamespaceProcesses, linksIn, netnsExists } from '../sys/ip.js';
+import { attachPorts, removeEmptyBridges, tapOf, type BridgeOptions } from './netns.js';
 
 /** A host: its namespace and one port on a network. */
 export interface HostSpec {
@@ -21,18 +21,19 @@ export interface HostSpec {
   prefixLength: number;
   /** Default route; leave it out for a client that must not reach anything beyond its subnet. */
   gateway?: string;
+  /** The network's MTU (default 1500). */
+  mtu?: number;
+  /** The network's VXLAN id, when the host's bridge must span nodes (with `bridge.vxlan`). */
+  segmentationId?: number | null;
+  /** Where the bridge lives and how it spans nodes (default: the root namespace, local). */
+  bridge?: BridgeOptions;
 }
 
 /** Creates the namespace, its port on the network's bridge, address and route. Idempotent. */
 export async function createHost(h: HostSpec): Promise<void> {
-  const bridge = bridgeOf(h.networkId);
   const tap = tapOf(h.portId);
-  const root: string[] = [];
-  if (!netnsExists(h.namespace)) root.push(`netns add ${h.namespace}`);
-  if (!linkExists(bridge)) root.push(`link add ${bridge} type bridge`, `link set ${bridge} up`);
-  if (!linkExists(tap)) root.push(`link add ${tap} type veth peer name ${tap} netns ${h.namespace}`);
-  root.push(`link set ${tap} master ${bridge} up`);
-  await ipBatch(root);
+  await attachPorts(h.namespace, [{ portId: h.portId, networkId: h.networkId, mtu: h.mtu ?? 1500, segmentationId: h.segmentationId ?? null }],
+    h.bridge ?? {}, netnsExists(h.namespace) ? [] : [`netns add ${h.namespace}`]);
   const links = await linksIn(h.namespace);
   const has = links.find((l) => l.name === tap)?.addresses.some((a) => a.address === h.address);
   await ipBatch([
@@ -86,19 +87,19 @@ async function untilAnswers(namespace: string, url: string, timeoutMs: number, c
 }
 
 /** Stops the host's processes, removes its links and namespace, and its bridge when nothing else uses it. Idempotent. */
-export async function deleteHost(namespace: string): Promise<void> {
+export async function deleteHost(namespace: string, bridge: BridgeOptions = {}): Promise<void> {
   if (!netnsExists(namespace)) return;
   await killNamespaceProcesses(namespace);
   const taps = (await linksIn(namespace)).map((l) => l.name).filter((n) => n.startsWith('tap'));
   const bridges = new Set<string>();
-  for (const tap of taps) {
+  for (const tap of bridge.bridgeNetns === undefined ? taps : []) {
     const { stdout } = await run(['ip', '-j', 'link', 'show', 'dev', tap], { allowFailure: true });
     const master = (JSON.parse(stdout || '[]') as { master?: string }[])[0]?.master;
     if (master) bridges.add(master);
   }
   await ipBatch(taps.map((t) => `link del ${t}`), namespace);
   await ipBatch([`netns del ${namespace}`]);
-  await ipBatch([...bridges].filter((b) => b.startsWith('brq') && linkExists(b) && bridgePorts(b).length === 0).map((b) => `link del ${b}`));
+  await removeEmptyBridges(bridges, bridge);
 }
 
 /** Fetches a URL from inside a namespace with curl; returns the body, or throws with curl's error. */

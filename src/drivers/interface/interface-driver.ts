@@ -17,6 +17,8 @@ export interface PortPlug {
   networkId: string;
   macAddress: string;
   mtu: number;
+  /** The network's VXLAN id (VNI), or null for a network local to the node. */
+  segmentationId?: number | null;
   addresses: readonly PlugAddress[];
   /** Default gateways (one per IP version at most): only the VIP port has them. */
   gateways: readonly string[];
@@ -55,6 +57,7 @@ export const DEFAULT_MTU = 1500;
 export function portsToPlug(graph: LoadBalancerGraph): PortPlug[] {
   const subnets = new Map<string, Subnet>(graph.subnets.map((s) => [s.id, s]));
   const mtus = new Map<string, number>(graph.networks.map((n) => [n.id, n.mtu]));
+  const vnis = new Map<string, number | null>(graph.networks.map((n) => [n.id, n.segmentationId ?? null]));
   const toPlug = (port: Port, isVip: boolean): PortPlug => {
     const addresses: PlugAddress[] = [];
     const gateways: string[] = [];
@@ -66,7 +69,7 @@ export function portsToPlug(graph: LoadBalancerGraph): PortPlug[] {
       if (isVip && s.gatewayIp) gateways.push(s.gatewayIp);
       routes.push(...s.hostRoutes);
     }
-    return { portId: port.id, networkId: port.networkId, macAddress: port.macAddress, mtu: mtus.get(port.networkId) ?? DEFAULT_MTU, addresses, gateways, routes };
+    return { portId: port.id, networkId: port.networkId, macAddress: port.macAddress, mtu: mtus.get(port.networkId) ?? DEFAULT_MTU, segmentationId: vnis.get(port.networkId) ?? null, addresses, gateways, routes };
   };
   const out: PortPlug[] = [];
   if (graph.vipPort) out.push(toPlug(graph.vipPort, true));
