@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import type { LoadBalancerGraph, Stats } from '../../domain/model.js';
+import type { LoadBalancerGraph, Member, Stats } from '../../domain/model.js';
 import {
   memberOperatingStatus, poolOperatingStatus, worstOf, type MemberHealth, type OperatingStatus,
 } from '../../domain/status.js';
@@ -248,24 +248,45 @@ export class HaproxyProvider implements Provider {
 const DRAIN_WAIT_MS = 1000;
 
 /**
- * Runs runtime commands; a `del server` refused because a request is still in flight on that
- * (already disabled) server is tried again every 20 ms, with the commands after it, for up to
- * {@link DRAIN_WAIT_MS}. Earlier commands are not sent twice.
+ * The plan's commands as groups, one per server (`<verb> <noun> <backend>/<server> …`): the commands
+ * of one server stay in order, different servers' are independent. Pure.
+ */
+export function groupByServer(commands: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  let last: string | undefined;
+  for (const c of commands) {
+    const ref = c.split(' ')[2];
+    if (ref !== undefined && ref === last) groups[groups.length - 1]!.push(c);
+    else groups.push([c]);
+    last = ref;
+  }
+  return groups;
+}
+
+/**
+ * Runs runtime commands, one group per server, pipelined on one session. A `del server` refused
+ * because a request is still in flight on that (already disabled) server is tried again every
+ * 20 ms, with its server's commands after it, for up to {@link DRAIN_WAIT_MS}; the other servers'
+ * commands are not sent twice.
+ * @throws FulcrumError DRIVER_FAILED naming the first refused command and HAProxy's answer.
  */
 async function executeWaitingForDrain(api: RuntimeApi, commands: readonly string[]): Promise<void> {
   const deadline = Date.now() + DRAIN_WAIT_MS;
-  let from = 0;
+  let groups = groupByServer(commands);
   for (;;) {
-    try {
-      await api.execute(commands.slice(from));
-      return;
-    } catch (err) {
-      const detail = err instanceof FulcrumError ? err.detail ?? '' : '';
-      const at = commands.findIndex((c, i) => i >= from && c.startsWith('del server ') && detail.startsWith(`${c}:`));
-      if (at < 0 || !/still has connections/i.test(detail) || Date.now() > deadline) throw err;
-      from = at;
-      await new Promise((r) => setTimeout(r, 20));
+    const failures = await api.executeGroups(groups);
+    if (failures.length === 0) return;
+    const retry: string[][] = [];
+    for (const f of failures) {
+      const rest = groups[f.group]!.slice(f.command);
+      const busy = rest[0]!.startsWith('del server ') && /still has connections/i.test(f.answer);
+      if (!busy || Date.now() > deadline) {
+        throw new FulcrumError('DRIVER_FAILED', 'HAProxy refused a runtime command.', { detail: `${rest[0]}: ${f.answer}` });
+      }
+      retry.push(rest);
     }
+    groups = retry;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -325,12 +346,20 @@ function healthOf(row: StatRow | undefined, adminStateUp: boolean, weight: numbe
  * Rows are `show stat` lines: backend = pool id, server = member id, frontend = listener id.
  */
 export function operatingFromStats(graph: LoadBalancerGraph, rows: readonly StatRow[]): OperatingReport[] {
-  const row = (px: string, sv: string) => rows.find((r) => r.pxname === px && r.svname === sv);
+  // Indexed once: a pool of 1,000 members looked up row by row was 1,000,000 comparisons per observation.
+  const byName = new Map(rows.map((r) => [`${r.pxname}/${r.svname}`, r]));
+  const row = (px: string, sv: string) => byName.get(`${px}/${sv}`);
   const out: OperatingReport[] = [];
   const poolStatus = new Map<string, OperatingStatus>();
   const monitored = new Set(graph.healthMonitors.filter((h) => h.adminStateUp).map((h) => h.poolId));
+  const membersOf = new Map<string, Member[]>();
+  for (const m of graph.members) {
+    const list = membersOf.get(m.poolId);
+    if (list) list.push(m);
+    else membersOf.set(m.poolId, [m]);
+  }
   for (const pool of graph.pools) {
-    const members = graph.members.filter((m) => m.poolId === pool.id);
+    const members = membersOf.get(pool.id) ?? [];
     const statuses = members.map((m) => {
       const st = memberOperatingStatus(healthOf(row(pool.id, m.id), m.adminStateUp, m.weight), monitored.has(pool.id));
       out.push({ kind: 'member', id: m.id, status: st });
