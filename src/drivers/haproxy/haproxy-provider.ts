@@ -2,7 +2,9 @@
  * @module drivers/haproxy/haproxy-provider — the reference data plane: one HAProxy (master-worker)
  * per load balancer, in the network context its interface driver plugs (`qlbaas-<id>` for netns).
  * Member changes go through the runtime API without a reload; anything else is a hitless reload
- * with a logged reason; a configuration HAProxy rejects is never loaded.
+ * with a logged reason; a configuration HAProxy rejects is never loaded. UDP listeners (which
+ * HAProxy 2.6 cannot balance) are served beside it by nftables in the same namespace
+ * (drivers/nftables); their statuses and counters join HAProxy's.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import {
 import { portsToPlug, type InterfaceDriver, type PlugResult, type PortPlug } from '../interface/interface-driver.js';
 import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observation, type OperatingReport, type Provider } from '../provider.js';
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
+import { NftUdpDataPlane } from '../nftables/udp-dataplane.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig } from './render.js';
@@ -64,9 +67,11 @@ export class HaproxyProvider implements Provider {
   /** The ports this process last plugged for each load balancer (as a key) and what the driver answered. */
   readonly #plugged = new Map<string, { key: string; result: PlugResult }>();
   #onTrouble: ((lbId: string, why: string) => void) | undefined;
+  readonly #udp: NftUdpDataPlane;
 
   constructor(opts: HaproxyProviderOptions) {
     this.#opts = opts;
+    this.#udp = new NftUdpDataPlane(opts.log);
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
     const m = opts.metrics;
     this.#metrics = m && {
@@ -115,7 +120,14 @@ export class HaproxyProvider implements Provider {
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
-    const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress });
+    const text = renderConfig(withoutUdp(graph), instance.paths, { bindAddress: plug.bindAddress });
+    const result = await this.#applyHaproxy(lbId, graph, instance, api, text);
+    await this.#udp.apply(graph, plug.wrap);
+    return { ...result, operating: this.#merge(graph, result.operating) };
+  }
+
+  async #applyHaproxy(lbId: string, graph: LoadBalancerGraph, instance: HaproxyInstance, api: RuntimeApi, text: string): Promise<ApplyResult> {
+    const { log } = this.#opts;
     const pid = await instance.masterPid();
     if (pid === null) {
       // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).
@@ -129,7 +141,7 @@ export class HaproxyProvider implements Provider {
       }
       log.info({ lb: lbId, pid: started.pid, adopted: started.adopted }, started.adopted ? 'haproxy adopted' : 'haproxy started');
       this.#watch(lbId, this.#running.get(lbId)!);
-      return { operating: await this.#operatingAfterApply(graph, api) };
+      return { operating: await this.#operatingAfterApply(withoutUdp(graph), api) };
     }
     const plan = planChange(instance.currentConfig(), text);
     let retired: Observation['counters'] = null;
@@ -161,7 +173,18 @@ export class HaproxyProvider implements Provider {
     }
     this.#adopted.add(lbId);
     this.#watch(lbId, this.#running.get(lbId)!);
-    return { operating: await this.#operatingAfterApply(graph, api), ...(retired ? { retiredCounters: retired } : {}) };
+    return { operating: await this.#operatingAfterApply(withoutUdp(graph), api), ...(retired ? { retiredCounters: retired } : {}) };
+  }
+
+  /**
+   * HAProxy's reports for its part of the graph, with the UDP part's, and the load balancer's
+   * status rolled up over both kinds of listener.
+   */
+  #merge(graph: LoadBalancerGraph, haproxy: readonly OperatingReport[]): OperatingReport[] {
+    const udp = this.#udp.operating(graph);
+    const own = haproxy.filter((r) => r.kind !== 'loadbalancer');
+    const listeners = [...own.filter((r) => r.kind === 'listener').map((r) => r.status), ...udp.listeners];
+    return [...own, ...udp.reports, { kind: 'loadbalancer', id: graph.loadBalancer.id, status: worstOf(graph.loadBalancer.adminStateUp, listeners) }];
   }
 
   /**
@@ -206,14 +229,18 @@ export class HaproxyProvider implements Provider {
   async observe(graph: LoadBalancerGraph): Promise<Observation | null> {
     const r = this.#running.get(graph.loadBalancer.id);
     if (!r) return null;
-    const listeners = graph.listeners.filter((l) => l.adminStateUp);
-    if (listeners.length === 0) return { operating: operatingFromStats(graph, []), counters: null };
+    const udpCounters = await this.#udp.counters(graph);
+    const more = udpCounters ? { otherCounters: [udpCounters] } : {};
+    const hap = withoutUdp(graph);
+    const listeners = hap.listeners.filter((l) => l.adminStateUp);
+    if (listeners.length === 0) return { operating: this.#merge(graph, operatingFromStats(hap, [])), counters: null, ...more };
     // Throws when the process is gone: the agent then reconciles, which restarts it.
     const { pid, rows } = await r.api.snapshot();
+    const operating = this.#merge(graph, operatingFromStats(hap, rows));
     // A worker retired by a reload answers for a few ms more: its counters were recorded when it
     // retired, and recording them again after the next worker's would count them twice.
-    if (r.instance.isRetired(pid)) return { operating: operatingFromStats(graph, rows), counters: null, objects: objectCountersOf(graph, rows) };
-    return { operating: operatingFromStats(graph, rows), counters: countersOf(pid, rows), objects: objectCountersOf(graph, rows) };
+    if (r.instance.isRetired(pid)) return { operating, counters: null, objects: objectCountersOf(hap, rows), ...more };
+    return { operating, counters: countersOf(pid, rows), objects: objectCountersOf(hap, rows), ...more };
   }
 
   async remove(lbId: string): Promise<void> {
@@ -221,6 +248,7 @@ export class HaproxyProvider implements Provider {
     r.unwatch?.();
     r.unwatch = undefined;
     await r.instance.stop();
+    await this.#udp.remove(lbId);
     this.#running.delete(lbId);
     this.#adopted.delete(lbId);
     this.#plugged.delete(lbId);
@@ -238,10 +266,27 @@ export class HaproxyProvider implements Provider {
   }
 
   async close(): Promise<void> {
+    this.#udp.close();
     for (const r of this.#running.values()) r.unwatch?.();
     this.#running.clear();
     this.#plugged.clear();
   }
+}
+
+/**
+ * The part of the graph HAProxy serves: without UDP listeners, UDP pools and their members and
+ * monitors (nftables serves those). Pure.
+ */
+export function withoutUdp(graph: LoadBalancerGraph): LoadBalancerGraph {
+  const udpPools = new Set<string>(graph.pools.filter((p) => p.protocol === 'UDP').map((p) => p.id));
+  if (udpPools.size === 0 && !graph.listeners.some((l) => l.protocol === 'UDP')) return graph;
+  return {
+    ...graph,
+    listeners: graph.listeners.filter((l) => l.protocol !== 'UDP'),
+    pools: graph.pools.filter((p) => !udpPools.has(p.id)),
+    members: graph.members.filter((m) => !udpPools.has(m.poolId)),
+    healthMonitors: graph.healthMonitors.filter((h) => !udpPools.has(h.poolId)),
+  };
 }
 
 /** How long a `del server` waits for the server's last request to finish before a reload does the job. */
