@@ -84,6 +84,7 @@ export class HaproxyProvider implements Provider {
 
   watch(onTrouble: ((lbId: string, why: string) => void) | null): void {
     this.#onTrouble = onTrouble ?? undefined;
+    this.#udp.watch(onTrouble);
   }
 
   /** Watches the load balancer's master, so that its death is handled at once. */

@@ -34,7 +34,12 @@ interface UdpState {
   checksKey: string;
   /** Serialises rule replacements of this load balancer (apply and health changes). */
   chain: Promise<unknown>;
+  /** The last counters read and when (ms): observations come every 500 ms, two processes each. */
+  lastCounters?: { at: number; value: NonNullable<Observation['counters']> };
 }
+
+/** How long counters read from the kernel are reused (the agent records them every 5 s). */
+const COUNTERS_MAX_AGE_MS = 2000;
 
 /** What `nft -j list table` holds that we read back. */
 interface NftJson {
@@ -45,15 +50,16 @@ export class NftUdpDataPlane {
   readonly #log: UdpLogger;
   readonly #state = new Map<string, UdpState>();
   readonly #checkerScript = fileURLToPath(new URL('./udp-health-checker.js', import.meta.url));
-  /** Told when a member's health changed (after its rules were replaced), so status is reported promptly. */
-  #onChange: ((lbId: string) => void) | undefined;
+  /** Told when the rules could not be replaced after a health change: the agent then reconciles (and retries). */
+  #onTrouble: ((lbId: string, why: string) => void) | undefined;
 
   constructor(log: UdpLogger) {
     this.#log = log;
   }
 
-  onChange(fn: ((lbId: string) => void) | undefined): void {
-    this.#onChange = fn;
+  /** Registers who to tell when a health-driven replacement of the rules failed (null: nobody). */
+  watch(fn: ((lbId: string, why: string) => void) | null): void {
+    this.#onTrouble = fn ?? undefined;
   }
 
   /**
@@ -159,9 +165,10 @@ export class NftUdpDataPlane {
     const { id, up, why } = JSON.parse(line) as { id: string; up: boolean; why: string };
     st.health.set(id, up);
     this.#log.info({ lb: lbId, member: id, up, why }, 'udp member health changed');
-    this.#replace(lbId, st).then(() => this.#onChange?.(lbId), (err: unknown) => {
-      this.#log.warn({ lb: lbId, err: (err as FulcrumError).detail ?? (err as Error).message }, 'udp rules not replaced after a health change');
-      this.#onChange?.(lbId);
+    this.#replace(lbId, st).catch((err: unknown) => {
+      const why = (err as FulcrumError).detail ?? (err as Error).message;
+      this.#log.warn({ lb: lbId, err: why }, 'udp rules not replaced after a health change');
+      this.#onTrouble?.(lbId, `udp rules not replaced after a health change: ${why}`);
     });
   }
 
@@ -207,6 +214,7 @@ export class NftUdpDataPlane {
   async counters(graph: LoadBalancerGraph): Promise<NonNullable<Observation['counters']> | null> {
     const st = this.#state.get(graph.loadBalancer.id);
     if (!st) return null;
+    if (st.lastCounters && Date.now() - st.lastCounters.at < COUNTERS_MAX_AGE_MS) return st.lastCounters.value;
     const { counters, epoch } = await this.#read(st.wrap);
     if (epoch === null) return null;
     const ct = await run([...st.wrap, 'cat', '/proc/net/nf_conntrack'], { allowFailure: true });
@@ -225,7 +233,9 @@ export class NftUdpDataPlane {
         totalConnections: v(n.flows).packets, requestErrors: v(n.dropped).packets,
       });
     }
-    return { epoch: `nft-${epoch}`, byListener };
+    const value = { epoch: `nft-${epoch}`, byListener };
+    st.lastCounters = { at: Date.now(), value };
+    return value;
   }
 
   /** Stops the checker and removes the table (the namespace itself is the interface driver's). Idempotent. */
