@@ -154,6 +154,13 @@ export class NftUdpDataPlane {
         return;
       }
       st.checker = p;
+      // A checker that dies on its own leaves health frozen: the agent reconciles, which starts another.
+      void p.exited.then(({ code, stderr }) => {
+        if (st.checker !== p || this.#state.get(lbId) !== st) return;
+        st.checker = undefined;
+        st.checksKey = '';
+        this.#onTrouble?.(lbId, `udp health checker exited (${code}): ${stderr.trim().slice(0, 200)}`);
+      });
       void p.waitForLine((line) => {
         if (line.startsWith('{')) this.#onHealth(lbId, st, line);
         return false;
