@@ -53,7 +53,7 @@ test('one batch updates web1, adds web3 and web4 and deletes web2 under load: 0 
   ];
   let stopped: Awaited<ReturnType<(typeof loads)[number]['stop']>>[] = [];
   try {
-    await until('both members serve', async () => (new Set([await s.get(vip()), await s.get(vip()), await s.get(vip())]).size === 2 ? true : undefined), 5000);
+    await until('both members serve', async () => (new Set([await s.get(vip()), await s.get(vip()), await s.get(vip())]).size === 2 ? true : undefined), 20_000);
     const r = await call(s.t.app, 'PUT', `/v2/lbaas/pools/${pool()}/members`, {
       members: [member('web1', { weight: 3 }), member('web3'), member('web4', { weight: 2 })],
     });
@@ -64,17 +64,18 @@ test('one batch updates web1, adds web3 and web4 and deletes web2 under load: 0 
     await until('all members ONLINE (health checked)', async () => {
       const ms = (await call(s.t.app, 'GET', `/v2/lbaas/pools/${pool()}/members`)).body.members as { operating_status: string }[];
       return ms.length === 3 && ms.every((m) => m.operating_status === 'ONLINE') ? true : undefined;
-    }, 10_000);
+    }, 20_000);
     const counted = new Set<string>();
     await until('web3 and web4 answer through the VIP', async () => {
       counted.add(await s.get(vip()));
       return counted.has('web3') && counted.has('web4') ? true : undefined;
-    }, 10_000);
+    }, 20_000);
   } finally {
     stopped = await Promise.all(loads.map((l) => l.stop()));
   }
   const [close, keepalive] = stopped;
-  process.stdout.write(`# new connections: ${close!.requests} requests, ${close!.failed} failed; keep-alive: ${keepalive!.requests} requests, ${keepalive!.failed} failed\n`);
+  process.stdout.write(`# new connections: ${close!.requests} requests, ${close!.failed} failed; keep-alive: ${keepalive!.requests} requests, ${keepalive!.failed} failed; `
+    + `reloads ${s.provider.counters.reloads - reloads}, runtime changes ${s.provider.counters.runtimeChanges - runtimeChanges}\n`);
   assert.equal(close!.failed, 0, `new-connection failures: ${JSON.stringify(close!.errors)}`);
   assert.equal(keepalive!.failed, 0, `keep-alive failures: ${JSON.stringify(keepalive!.errors)}`);
   assert.equal(keepalive!.retried, 0, 'no keep-alive connection was closed under a request: nothing reloaded');
@@ -96,6 +97,6 @@ test('additive_only=true adds web2 back and leaves the others as they are', asyn
   assert.equal(r.status, 202);
   await settled(s.t, lb.id);
   assert.deepEqual(Object.fromEntries(await servers()), { [web.web1!]: 3, [web.web2!]: 1, [web.web3!]: 1, [web.web4!]: 2 });
-  await until('web2 serves', async () => ((await s.get(vip())) === 'web2' ? true : undefined), 5000);
+  await until('web2 serves', async () => ((await s.get(vip())) === 'web2' ? true : undefined), 20_000);
   assert.equal((await runtime().showInfo()).Pid, pid);
 });
