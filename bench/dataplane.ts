@@ -3,8 +3,8 @@
  * same thing done by hand in the same run, and our goals.
  *
  *   node dist/bench/dataplane.js [--quick] [--lbs 20] [--floor 5] [--changes 10] [--reloads 100]
- *     [--rounds 10] [--duration 3] [--density 100] [--poll-ms 5] [--only create,members,throughput,reloads,density]
- *     [--json FILE] [--log FILE]
+ *     [--rounds 10] [--duration 3] [--density 100] [--poll-ms 5] [--only create,members,batch,throughput,reloads,density]
+ *     [--batch 1000] [--batch-runs 5] [--json FILE] [--log FILE]
  *
  * Starts the real server (`fulcrum up`, HAProxy provider, netns interface driver, a temporary data
  * directory), makes two networks on random 10.211–219.x.0/24 subnets, three stand-in web servers
@@ -17,6 +17,10 @@
  *  2. members: on a running load balancer, add a member / weight 0 / weight 1 / delete, each → ACTIVE
  *     and → the data plane shows it through the VIP (the member's first answer, or its last); then a
  *     few such cycles under continuous load, counting HAProxy reloads (there should be none).
+ *  2b. batch: on a load balancer of its own (HTTP listener, ROUND_ROBIN pool, no monitor), one
+ *     `PUT /pools/{id}/members` of N members (address:port on the web servers, nothing listening)
+ *     → all N in HAProxy's `show servers state` and → the API shows the load balancer ACTIVE; then
+ *     one `PUT` of an empty list → none left; repeated, with the worker PID and reloads counted.
  *  3. throughput: wrk from the client namespace, interleaved rounds, Fulcrum's VIP vs the seed's
  *     haproxy.cfg (same options: `option forwardfor`, retries, redispatch; bench/lib/by-hand.ts) run
  *     by hand in its own namespace on the same bridges, balancing the same two web servers.
@@ -38,6 +42,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isAlive } from '../src/drivers/haproxy/process.js';
+import { RuntimeApi } from '../src/drivers/haproxy/runtime-api.js';
 import { deleteHost, startLoad, type LoadRun } from '../src/drivers/interface/hosts.js';
 import type { LoadResult } from '../src/drivers/interface/http-load.js';
 import { bridgeOf, NetnsInterfaceDriver } from '../src/drivers/interface/netns.js';
@@ -53,21 +58,22 @@ import { wrkFrom, type WrkResult } from './lib/wrk.js';
 import { stopChildProcess } from './lib/process.js';
 
 const USAGE = 'usage: node dist/bench/dataplane.js [--quick] [--lbs 20] [--floor 5] [--changes 10] [--reloads 100] [--rounds 10] '
-  + '[--duration 3] [--density 100] [--poll-ms 5] [--only create,members,throughput,reloads,density] [--json FILE] [--log FILE]';
+  + '[--duration 3] [--density 100] [--poll-ms 5] [--only create,members,batch,throughput,reloads,density] [--batch 1000] [--batch-runs 5] '
+  + '[--json FILE] [--log FILE]';
 
-const PHASES = ['create', 'members', 'throughput', 'reloads', 'density'] as const;
+const PHASES = ['create', 'members', 'batch', 'throughput', 'reloads', 'density'] as const;
 type Phase = (typeof PHASES)[number];
 
 /** The command line, checked. */
 interface Options {
   lbs: number; floor: number; changes: number; reloads: number; rounds: number; duration: number; density: number;
-  pollMs: number; only: Set<Phase>; isQuick: boolean; json?: string; log?: string;
+  pollMs: number; batch: number; batchRuns: number; only: Set<Phase>; isQuick: boolean; json?: string; log?: string;
 }
 
 // Throughput: more, shorter interleaved rounds pair each Fulcrum run with a baseline run under the
 // same background load (per-round ratios spread 0.84–1.24 with 5 × 5 s on the shared VM, 0.81–1.11 with 12 × 3 s).
-const DEFAULTS = { lbs: 20, floor: 5, changes: 10, reloads: 100, rounds: 10, duration: 3, density: 100, 'poll-ms': 5 };
-const QUICK = { lbs: 5, floor: 2, changes: 3, reloads: 20, rounds: 2, duration: 2, density: 20, 'poll-ms': 5 };
+const DEFAULTS = { lbs: 20, floor: 5, changes: 10, reloads: 100, rounds: 10, duration: 3, density: 100, 'poll-ms': 5, batch: 1000, 'batch-runs': 5 };
+const QUICK = { lbs: 5, floor: 2, changes: 3, reloads: 20, rounds: 2, duration: 2, density: 20, 'poll-ms': 5, batch: 1000, 'batch-runs': 2 };
 /** The subnets are /24s: N VIPs on one, N member ports on the other, and the ARP table is host-wide (RESULTS.md). */
 const MAX_DENSITY = 200;
 
@@ -78,6 +84,7 @@ function readOptions(argv: string[]): Options {
       quick: { type: 'boolean', default: false }, lbs: { type: 'string' }, floor: { type: 'string' }, changes: { type: 'string' },
       reloads: { type: 'string' }, rounds: { type: 'string' }, duration: { type: 'string' }, density: { type: 'string' },
       'poll-ms': { type: 'string' }, only: { type: 'string' }, json: { type: 'string' }, log: { type: 'string' },
+      batch: { type: 'string' }, 'batch-runs': { type: 'string' },
     },
   });
   const base = values.quick ? QUICK : DEFAULTS;
@@ -96,12 +103,13 @@ function readOptions(argv: string[]): Options {
   if (density > MAX_DENSITY) throw new Error(`--density is at most ${MAX_DENSITY} (a /24 per network; the ARP table is host-wide)`);
   return {
     lbs: positiveInt('lbs'), floor: positiveInt('floor'), changes: positiveInt('changes'), reloads: positiveInt('reloads'),
-    rounds: positiveInt('rounds'), duration: positiveInt('duration'), density, pollMs: positiveInt('poll-ms'), only,
+    rounds: positiveInt('rounds'), duration: positiveInt('duration'), density, pollMs: positiveInt('poll-ms'),
+    batch: positiveInt('batch'), batchRuns: positiveInt('batch-runs'), only,
     isQuick: values.quick === true, ...(values.json ? { json: values.json } : {}), ...(values.log ? { log: values.log } : {}),
   };
 }
 
-const GOALS = { createFirst200: 150, memberChange: 50, reloadFailures: 0, throughputRatio: 0.97 };
+const GOALS = { createFirst200: 150, memberChange: 50, reloadFailures: 0, throughputRatio: 0.97, batchMs: 2000 };
 const PROJECT = 'bench-dataplane';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -523,6 +531,69 @@ async function measureMembers(m: Made, s: Scene, o: Options, lb: LbWire): Promis
   return { ...idle, underLoad: loaded };
 }
 
+// ---- 2b. batch member update ---------------------------------------------------------------
+
+interface BatchSample {
+  /** PUT of N members → its 202. */
+  putMs: number;
+  /** PUT of N members → all N in `show servers state`, and → the API shows the load balancer ACTIVE. */
+  addServersMs: number;
+  addActiveMs: number;
+  /** PUT of an empty list → no server left, and → ACTIVE. */
+  deleteServersMs: number;
+  deleteActiveMs: number;
+}
+interface BatchResult { n: number; samples: BatchSample[]; reloads: number; workerKept: boolean }
+
+async function measureBatch(m: Made, s: Scene, o: Options): Promise<BatchResult> {
+  const name = `${m.prefix}-batch`;
+  const lb = (await api(m.ep!, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: {
+    name, vip_subnet_id: s.lbSubnet, provider: 'haproxy',
+    listeners: [{ name: `${name}-l80`, protocol: 'HTTP', protocol_port: 80, default_pool: { name: `${name}-pool`, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } }],
+  } })).loadbalancer as LbWire;
+  m.lbs.add(lb.id);
+  m.allLbs.add(lb.id);
+  await waitActive(m, lb.id, o.pollMs);
+  const pool = lb.pools[0]!.id;
+  const runtime = new RuntimeApi(join(lbDir(m, lb.id), 'stats.sock'));
+  const masterSock = join(lbDir(m, lb.id), 'master.sock');
+  // N members on the web servers' addresses, each on a port of its own (nothing listens there; no monitor).
+  const addrs = Object.values(s.web);
+  const members = Array.from({ length: o.batch }, (_, i) => ({ address: addrs[i % addrs.length]!, protocol_port: 20000 + i, weight: 1 + (i % 5) }));
+  /** Polls `show servers state` of the pool until it holds `want` servers; the wall-clock time it did. */
+  const serversReach = async (want: number, t0: number): Promise<number> => {
+    for (;;) {
+      const n = (await runtime.showServersState(pool)).length;
+      if (n === want) return wallNow() - t0;
+      if (wallNow() - t0 > 60_000) throw new Error(`batch: ${n} servers after 60 s, want ${want}`);
+      await sleep(o.pollMs);
+    }
+  };
+  const before = await showProc(masterSock);
+  const samples: BatchSample[] = [];
+  for (let i = 0; i < o.batchRuns; i++) {
+    m.checkAborted();
+    let t0 = wallNow();
+    let putMs = NaN;
+    const activeP = api(m.ep!, 'PUT', `/v2/lbaas/pools/${pool}/members`, { members }).then(() => {
+      putMs = wallNow() - t0;
+      return waitActive(m, lb.id, o.pollMs, 60_000);
+    });
+    const addServersMs = await serversReach(o.batch, t0);
+    const addActiveMs = (await activeP) - t0;
+    t0 = wallNow();
+    const goneP = api(m.ep!, 'PUT', `/v2/lbaas/pools/${pool}/members`, { members: [] }).then(() => waitActive(m, lb.id, o.pollMs, 60_000));
+    const deleteServersMs = await serversReach(0, t0);
+    const deleteActiveMs = (await goneP) - t0;
+    samples.push({ putMs, addServersMs, addActiveMs, deleteServersMs, deleteActiveMs });
+    process.stderr.write(`batch ${i + 1}/${o.batchRuns}: ${o.batch} members: 202 ${putMs.toFixed(0)} ms, in HAProxy ${addServersMs.toFixed(0)} ms, ACTIVE ${addActiveMs.toFixed(0)} ms; `
+      + `all deleted ${deleteServersMs.toFixed(0)} ms, ACTIVE ${deleteActiveMs.toFixed(0)} ms\n`);
+  }
+  const after = await showProc(masterSock);
+  await deleteLbs(m, [lb.id]);
+  return { n: o.batch, samples, reloads: after.reloads - before.reloads, workerKept: after.workers.join() === before.workers.join() };
+}
+
 // ---- 3. throughput ---------------------------------------------------------------------------
 
 /** One wrk run and the CPU its HAProxy worker(s) used meanwhile, µs per request. */
@@ -756,6 +827,7 @@ async function measureDensity(m: Made, s: Scene, o: Options): Promise<DensityRes
 interface Results {
   create?: CreateResult;
   members?: MembersResult;
+  batch?: BatchResult;
   throughput?: ThroughputResult;
   reloads?: ReloadsResult;
   density?: DensityResult;
@@ -816,6 +888,17 @@ function table(r: Results, o: Options): string {
     row('2', '… → the VIP shows the change (as above)', distribution(finite(u.samples.map((x) => x.vipMs))), 'ms');
     once('2', '… HAProxy reloads meanwhile; failed requests (new connection / keep-alive)',
       `${u.reloads}; ${u.close.failed} / ${u.keepalive.failed}`, `0; 0${mark(u.reloads === 0 && failed === 0)}`);
+  }
+  if (r.batch) {
+    const b = r.batch;
+    const done = distribution(b.samples.map((x) => Math.max(x.addServersMs, x.addActiveMs)));
+    row('2b', `PUT of ${b.n} members (batch) → all in \`show servers state\` and LB ACTIVE`, done, 'ms', `≤ ${GOALS.batchMs} ms${mark(done.median <= GOALS.batchMs)}`);
+    row('2b', '… → 202 Accepted', distribution(b.samples.map((x) => x.putMs)), 'ms');
+    row('2b', '… → all in `show servers state`', distribution(b.samples.map((x) => x.addServersMs)), 'ms');
+    row('2b', '… → API shows LB ACTIVE', distribution(b.samples.map((x) => x.addActiveMs)), 'ms');
+    row('2b', `PUT of an empty list (${b.n} deleted) → none left in HAProxy`, distribution(b.samples.map((x) => x.deleteServersMs)), 'ms');
+    row('2b', '… → API shows LB ACTIVE', distribution(b.samples.map((x) => x.deleteActiveMs)), 'ms');
+    once('2b', 'HAProxy reloads during the batches; worker PID kept', `${b.reloads}; ${b.workerKept ? 'yes' : 'no'}`, `0${mark(b.reloads === 0 && b.workerKept)}`);
   }
   if (r.reloads) {
     const f = r.reloads.fulcrum;
@@ -949,6 +1032,7 @@ async function main(): Promise<number> {
     await startServer(m);
     const s = await makeScene(m);
     if (o.only.has('create')) results.create = await measureCreate(m, s, o);
+    if (o.only.has('batch')) results.batch = await measureBatch(m, s, o);
     if (o.only.has('members') || o.only.has('throughput') || o.only.has('reloads')) {
       const lb = await postLb(m, s, `${m.prefix}-main`);
       await waitActive(m, lb.id, o.pollMs);

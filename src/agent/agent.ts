@@ -179,6 +179,7 @@ export class Agent {
         this.#reported.set(lbId, last);
       }
       if (withCounters && seen.counters) await store.recordCounters(lbId, seen.counters.epoch, seen.counters.byListener);
+      if (withCounters) for (const c of seen.otherCounters ?? []) await store.recordCounters(lbId, c.epoch, c.byListener);
     }
   }
 

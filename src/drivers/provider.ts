@@ -42,6 +42,11 @@ export interface Observation {
    * epoch means the counters started again from zero), or null when nothing is running.
    */
   counters: { epoch: string; byListener: Map<string, Stats> } | null;
+  /**
+   * Counters of listeners served by another part of the data plane, each set with its own epoch
+   * (UDP listeners served by nftables beside HAProxy: a HAProxy reload does not restart them).
+   */
+  otherCounters?: readonly { epoch: string; byListener: Map<string, Stats> }[];
   /** Per-object counters for metrics, when the provider has them. */
   objects?: readonly ObjectCounters[];
 }

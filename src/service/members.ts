@@ -71,7 +71,7 @@ export function buildMember(pool: Pool, projectId: string, input: MemberFields, 
   };
 }
 
-const duplicateMember = (m: Member) =>
+const duplicateMember = (m: Pick<Member, 'address' | 'protocolPort'>) =>
   duplicate(`Another member on this pool is already using ip ${m.address} on protocol_port ${m.protocolPort}`);
 
 /**
@@ -80,6 +80,12 @@ const duplicateMember = (m: Member) =>
  * the amphora into each member subnet; the store frees it with the last member that needs it.
  */
 export async function addMember(tx: Tx, member: Member): Promise<void> {
+  await ensureMemberPort(tx, member);
+  await insertUnique(tx, 'member', member, () => duplicateMember(member));
+}
+
+/** The member's subnet must exist (404); the load balancer gets a port on it unless it has one. */
+async function ensureMemberPort(tx: Tx, member: Member): Promise<void> {
   if (member.subnetId) {
     const subnet = await tx.get('subnet', member.subnetId);
     if (!subnet) throw new FulcrumError('NOT_FOUND', `Subnet ${member.subnetId} not found.`, { field: 'subnet_id' });
@@ -92,7 +98,6 @@ export async function addMember(tx: Tx, member: Member): Promise<void> {
       });
     }
   }
-  await insertUnique(tx, 'member', member, () => duplicateMember(member));
 }
 
 /** True when the pool has a health monitor (new members then start OFFLINE, not NO_MONITOR). */
@@ -179,5 +184,94 @@ export async function deleteMember(store: Store, caller: Caller, poolId: string,
       { kind: 'pool', id: pool.id, status: 'PENDING_UPDATE' },
       ...await touchListenersOf(tx, pool.id),
     ]);
+  });
+}
+
+/** `PUT /pools/{pool_id}/members`: the pool's whole member list (Octavia `MembersController.put`). */
+export interface MemberBatch {
+  members: MemberCreate[];
+  /** Keep the pool's members the list does not name (Octavia's `additive_only`). */
+  additiveOnly: boolean;
+}
+
+/** What a batch does, by member (for logs and tests). */
+export interface MemberBatchResult {
+  created: MemberId[];
+  updated: MemberId[];
+  deleted: MemberId[];
+}
+
+const memberKey = (address: string, port: number) => `${address}|${port}`;
+
+/**
+ * Replaces a pool's members in one change (one generation, one reconcile), as Octavia's batch
+ * update: members are matched on address and protocol port; a matched one takes the given
+ * fields, with Octavia's POST defaults for `weight` (1), `admin_state_up` (true) and `backup`
+ * (false) when the entry leaves them out, and goes PENDING_UPDATE; an unmatched entry is created;
+ * a member the list does not name is deleted unless `additiveOnly`. Nothing to create, update or
+ * delete is a no-op (no change, as Octavia returns early). An address and port named twice is
+ * Octavia's duplicate-member 409. Nothing is written when any entry is refused.
+ */
+export async function batchUpdateMembers(store: Store, caller: Caller, poolId: string, batch: MemberBatch): Promise<MemberBatchResult> {
+  return store.transaction(async (tx) => {
+    const pool = await getVisible(tx, caller, 'pool', poolId);
+    const lb = await getVisible(tx, caller, 'loadbalancer', pool.loadBalancerId);
+    for (const m of batch.members) {
+      if (m.subnetId && !(await tx.get('subnet', m.subnetId))) {
+        throw new FulcrumError('NOT_FOUND', `Subnet ${m.subnetId} not found.`, { field: 'subnet_id' });
+      }
+    }
+    await lockPoolMutable(tx, pool);
+    const current = (await tx.list('member', { filters: { poolId: [pool.id] }, limit: null }))
+      .filter((m) => m.provisioningStatus !== 'DELETED');
+    const byKey = new Map(current.map((m) => [memberKey(m.address, m.protocolPort), m]));
+    const named = new Set<string>();
+    const result: MemberBatchResult = { created: [], updated: [], deleted: [] };
+    const projectId = childProject(caller, lb, undefined);
+    const monitored = await hasMonitor(tx, pool.id);
+    const toCreate: Member[] = [];
+    const toUpdate: Member[] = [];
+    for (const input of batch.members) {
+      childProject(caller, lb, input.projectId);
+      const key = memberKey(input.address, input.protocolPort);
+      if (named.has(key)) throw duplicateMember(input);
+      named.add(key);
+      const cur = byKey.get(key);
+      if (!cur) {
+        toCreate.push(buildMember(pool, projectId, input, monitored));
+        continue;
+      }
+      toUpdate.push({
+        ...cur,
+        name: input.name ?? cur.name,
+        weight: input.weight ?? DEFAULT_WEIGHT,
+        adminStateUp: input.adminStateUp ?? true,
+        backup: input.backup ?? false,
+        subnetId: (input.subnetId ?? cur.subnetId) as SubnetId | null,
+        monitorAddress: input.monitorAddress ?? cur.monitorAddress,
+        monitorPort: input.monitorPort ?? cur.monitorPort,
+        tags: input.tags ?? cur.tags,
+      });
+    }
+    const toDelete = batch.additiveOnly ? [] : current.filter((m) => !named.has(memberKey(m.address, m.protocolPort)));
+    if (toCreate.length === 0 && toUpdate.length === 0 && toDelete.length === 0) return result;
+    for (const m of toCreate) {
+      await addMember(tx, m);
+      result.created.push(m.id);
+    }
+    for (const m of toUpdate) {
+      if (m.subnetId !== byKey.get(memberKey(m.address, m.protocolPort))?.subnetId) await ensureMemberPort(tx, m);
+      await tx.update('member', m.id, settingsOf(m));
+      result.updated.push(m.id);
+    }
+    result.deleted.push(...toDelete.map((m) => m.id));
+    await tx.beginChange(lb.id, 'PENDING_UPDATE', [
+      ...result.created.map((id) => ({ kind: 'member' as const, id, status: 'PENDING_CREATE' as const })),
+      ...result.updated.map((id) => ({ kind: 'member' as const, id, status: 'PENDING_UPDATE' as const })),
+      ...result.deleted.map((id) => ({ kind: 'member' as const, id, status: 'PENDING_DELETE' as const })),
+      { kind: 'pool', id: pool.id, status: 'PENDING_UPDATE' },
+      ...await touchListenersOf(tx, pool.id),
+    ]);
+    return result;
   });
 }

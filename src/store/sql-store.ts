@@ -269,7 +269,10 @@ class SqlTx extends SqlReader implements Tx {
     const byKind = new Map<OctaviaKind, string[]>();
     for (const key of this.#touched.keys()) {
       const [kind, id] = key.split(':') as [OctaviaKind, string];
-      byKind.set(kind, [...(byKind.get(kind) ?? []), id]);
+      // Pushed, not copied: a batch of 1,000 members touches 1,000 objects (copying was quadratic).
+      const ids = byKind.get(kind);
+      if (ids) ids.push(id);
+      else byKind.set(kind, [id]);
     }
     const now = new Map<string, StatusRow>();
     for (const [kind, ids] of byKind) for (const [id, row] of await readStatusRows(this.conn, kind, ids)) now.set(`${kind}:${id}`, row);

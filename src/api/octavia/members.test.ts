@@ -174,3 +174,111 @@ test('a member on another subnet gives the load balancer a port there (as Octavi
   await settled(t, lbId);
   assert.equal((await ports()).length, 0);
 });
+
+/** The pool's members as `address:port → member` (wire shape). */
+async function membersByKey(poolId: string): Promise<Map<string, Record<string, any>>> {
+  const list = (await call(t.app, 'GET', `/v2/lbaas/pools/${poolId}/members`)).body.members as Record<string, any>[];
+  return new Map(list.map((m) => [`${m.address}:${m.protocol_port}`, m]));
+}
+
+test('batch update: matched members updated, new ones created, the rest deleted, in one change (202, no body)', async () => {
+  const { lbId, poolId } = await poolOn('m-batch');
+  const base = `/v2/lbaas/pools/${poolId}/members`;
+  const gen = async () => (await t.store.get('loadbalancer', lbId))!.generation;
+  const g0 = await gen();
+  const first = await call(t.app, 'PUT', base, { members: [
+    { address: '192.0.2.1', protocol_port: 80, name: 'a', weight: 3 },
+    { address: '192.0.2.2', protocol_port: 80, name: 'b', backup: true },
+    { address: '192.0.2.3', protocol_port: 80, name: 'c', admin_state_up: false, tags: ['t'] },
+  ] });
+  assert.equal(first.status, 202, JSON.stringify(first.body));
+  assert.equal(first.body, null, 'no body, as Octavia');
+  assert.equal(await gen(), g0 + 1, 'one generation for the whole batch');
+  await settled(t, lbId);
+  const before = await membersByKey(poolId);
+  assert.deepEqual([...before.keys()].sort(), ['192.0.2.1:80', '192.0.2.2:80', '192.0.2.3:80']);
+  assert.ok([...before.values()].every((m) => m.provisioning_status === 'ACTIVE'));
+  assert.equal(before.get('192.0.2.1:80')!.weight, 3);
+
+  // a: updated (weight left out → Octavia's default 1); b: deleted; c: name and admin state; d: new.
+  const g1 = await gen();
+  const second = await call(t.app, 'PUT', `${base}?additive_only=false`, { members: [
+    { address: '192.0.2.1', protocol_port: 80 },
+    { address: '192.0.2.3', protocol_port: 80, name: 'c2' },
+    { address: '192.0.2.4', protocol_port: 8080, name: 'd', weight: 7 },
+  ] });
+  assert.equal(second.status, 202);
+  assert.equal(await gen(), g1 + 1);
+  const pending = await membersByKey(poolId);
+  assert.equal(pending.get('192.0.2.1:80')!.provisioning_status, 'PENDING_UPDATE');
+  assert.equal(pending.get('192.0.2.2:80')!.provisioning_status, 'PENDING_DELETE');
+  assert.equal(pending.get('192.0.2.4:8080')!.provisioning_status, 'PENDING_CREATE');
+  assert.equal((await call(t.app, 'GET', `/v2/lbaas/pools/${poolId}`)).body.pool.provisioning_status, 'PENDING_UPDATE');
+  await settled(t, lbId);
+  const after = await membersByKey(poolId);
+  assert.deepEqual([...after.keys()].sort(), ['192.0.2.1:80', '192.0.2.3:80', '192.0.2.4:8080']);
+  const a = after.get('192.0.2.1:80')!;
+  assert.equal(a.id, before.get('192.0.2.1:80')!.id, 'matched on address and port: the same member');
+  assert.equal(a.weight, 1);
+  assert.equal(a.name, 'a', 'a name left out is kept');
+  const c = after.get('192.0.2.3:80')!;
+  assert.equal(c.name, 'c2');
+  assert.equal(c.admin_state_up, true, 'admin_state_up left out → true');
+  assert.deepEqual(c.tags, ['t'], 'tags left out are kept');
+  assert.equal(after.get('192.0.2.4:8080')!.weight, 7);
+  assert.ok([...after.values()].every((m) => m.provisioning_status === 'ACTIVE'));
+
+  // additive_only: members the list leaves out stay as they are (not even PENDING_UPDATE).
+  const g2 = await gen();
+  const additive = await call(t.app, 'PUT', `${base}?additive_only=True`, { members: [{ address: '192.0.2.5', protocol_port: 80 }] });
+  assert.equal(additive.status, 202);
+  assert.equal(await gen(), g2 + 1);
+  const kept = await membersByKey(poolId);
+  assert.equal(kept.size, 4);
+  assert.equal(kept.get('192.0.2.1:80')!.provisioning_status, 'ACTIVE');
+  assert.equal(kept.get('192.0.2.1:80')!.updated_at, a.updated_at);
+  await settled(t, lbId);
+
+  // An empty list deletes everything; on an empty pool it is a no-op (no change at all).
+  assert.equal((await call(t.app, 'PUT', base, { members: [] })).status, 202);
+  await settled(t, lbId);
+  assert.equal((await membersByKey(poolId)).size, 0);
+  const g3 = await gen();
+  assert.equal((await call(t.app, 'PUT', base, { members: [] })).status, 202);
+  assert.equal(await gen(), g3, 'a batch that changes nothing is no change');
+});
+
+test('batch update: bad entries get the API error naming the field, and nothing is written', async () => {
+  const { lbId, poolId } = await poolOn('m-batch-400');
+  const base = `/v2/lbaas/pools/${poolId}/members`;
+  assert.equal((await call(t.app, 'PUT', base, { members: [{ address: '192.0.2.1', protocol_port: 80, weight: 2 }] })).status, 202);
+  await settled(t, lbId);
+  const gen = (await t.store.get('loadbalancer', lbId))!.generation;
+  const ok = { address: '192.0.2.9', protocol_port: 80 };
+  const cases: [unknown, number, string | RegExp][] = [
+    [{ members: [ok, { address: 'not-an-ip', protocol_port: 80 }] }, 400, "Invalid input for field/attribute address. Value: 'not-an-ip'. Value should be IPv4 or IPv6 format"],
+    [{ members: [ok, { address: '192.0.2.2', protocol_port: 80, weight: 257 }] }, 400, "Invalid input for field/attribute weight. Value: '257'. Value should be lower or equal to 256"],
+    [{ members: [ok, { address: '192.0.2.2' }] }, 400, "Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing."],
+    [{ members: [ok, { address: '192.0.2.2', protocol_port: 80, description: 'x' }] }, 400, 'Unknown attribute for argument members_.members: description'],
+    [{ members: [ok, { address: '169.254.169.254', protocol_port: 80 }] }, 400, '169.254.169.254 is not a valid option for member address'],
+    [{ members: [ok, { address: '192.0.2.2', protocol_port: 80, subnet_id: '11111111-2222-3333-4444-555555555555' }] }, 404, 'Subnet 11111111-2222-3333-4444-555555555555 not found.'],
+    [{ members: [ok, ok] }, 409, 'Another member on this pool is already using ip 192.0.2.9 on protocol_port 80'],
+    [{ member: ok }, 400, /Unknown attribute for argument members_.members: member|Mandatory field missing/],
+    [{ members: ok }, 400, /field\/attribute members/],
+  ];
+  for (const [body, status, message] of cases) {
+    const r = await call(t.app, 'PUT', base, body);
+    assert.equal(r.status, status, `${JSON.stringify(body)} → ${JSON.stringify(r.body)}`);
+    if (typeof message === 'string') assert.equal(r.body.faultstring, message);
+    else assert.match(r.body.faultstring, message);
+  }
+  const restore = await holdStatus(t.store, 'pool', poolId, 'PENDING_UPDATE');
+  const busy = await call(t.app, 'PUT', base, { members: [ok] });
+  assert.equal(busy.status, 409);
+  assert.equal(busy.body.faultstring, `Pool ${poolId} is immutable and cannot be updated.`);
+  await restore();
+  assert.equal((await t.store.get('loadbalancer', lbId))!.generation, gen, 'no change');
+  const members = [...(await membersByKey(poolId)).values()];
+  assert.deepEqual(members.map((m) => [m.address, m.weight, m.provisioning_status]), [['192.0.2.1', 2, 'ACTIVE']]);
+  assert.equal((await call(t.app, 'PUT', '/v2/lbaas/pools/00000000-0000-0000-0000-000000000000/members', { members: [ok] })).status, 404);
+});

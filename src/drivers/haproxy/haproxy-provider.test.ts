@@ -134,3 +134,16 @@ test('a configuration HAProxy refuses at the first start puts the load balancer 
   assert.match(String(logged.obj.detail), /timer overflow/, `HAProxy's reason in the log: ${String(logged.obj.detail)}`);
   assert.deepEqual(processesIn(provider.dirOf(lb.id)), [], 'no HAProxy left');
 });
+
+test('a UDP listener needs a namespace: on the host driver the load balancer goes ERROR with UNSUPPORTED_OPTION logged', async () => {
+  const r = await call(t.app, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: {
+    vip_subnet_id: t.subnetId, provider: 'haproxy',
+    listeners: [{ protocol: 'UDP', protocol_port: 5353, default_pool: { name: 'udp', protocol: 'UDP', lb_algorithm: 'ROUND_ROBIN', members: [{ address: '127.0.0.1', protocol_port: 5353 }] } }],
+  } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const lb = r.body.loadbalancer;
+  await waitFor(t.app, `/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer', 'ERROR');
+  const logged = errors.find((e) => e.obj.lb === lb.id);
+  assert.ok(logged, 'the agent logged the failure');
+  assert.match(JSON.stringify(logged.obj), /UNSUPPORTED_OPTION|netns interface driver/);
+});

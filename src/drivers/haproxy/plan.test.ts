@@ -35,6 +35,19 @@ test('member add, delete, weight and admin state are runtime commands', () => {
   ]);
 });
 
+test('the last member of a backend is deleted at runtime (regression: it reloaded, "backend removed")', () => {
+  const plan = planChange(cfg(['m1 10.0.0.11:80 weight 1']), cfg([]));
+  assert.deepEqual(plan, { kind: 'runtime', commands: ['set server b1/m1 state maint', 'del server b1/m1'], summary: 'delete m1' });
+});
+
+test('a batch of 1,000 members is one runtime plan, summarised by counts', () => {
+  const servers = Array.from({ length: 1000 }, (_, i) => `m${i} 10.0.${i >> 8}.${i & 255}:80 weight 1`);
+  const plan = planChange(cfg(servers.slice(0, 10)), cfg(servers.slice(5)));
+  assert.equal(plan.kind, 'runtime');
+  assert.equal(plan.kind === 'runtime' && plan.commands.length, 990 * 2 + 5 * 2);
+  assert.equal(plan.kind === 'runtime' && plan.summary, 'add ×990, delete ×5');
+});
+
 test('a disabled new member is added and left in maintenance', () => {
   const plan = planChange(cfg([]), cfg(['m1 10.0.0.11:80 weight 1 disabled']));
   assert.deepEqual(plan.kind === 'runtime' && plan.commands, ['add server b1/m1 10.0.0.11:80 weight 1 disabled']);

@@ -41,11 +41,14 @@ function parse(text: string): Parsed {
   let section = '';
   for (const raw of text.split('\n')) {
     const line = raw.trimEnd();
-    if (line !== '' && !/^\s/.test(line)) section = line.trim();
+    if (line !== '' && !/^\s/.test(line)) {
+      section = line.trim();
+      // A backend with no server line yet is known too: its last member's delete is a runtime change.
+      if (section.startsWith('backend ')) servers.set(section.slice('backend '.length).trim(), new Map());
+    }
     const m = /^\s+server\s+(\S+)\s+(.*)$/.exec(line);
     if (m && section.startsWith('backend ')) {
       const backend = section.slice('backend '.length).trim();
-      if (!servers.has(backend)) servers.set(backend, new Map());
       servers.get(backend)!.set(m[1]!, m[2]!.split(/\s+/));
       continue;
     }
@@ -141,5 +144,16 @@ export function planChange(applied: string, desired: string): Plan {
     if (!d.servers.has(backend)) return { kind: 'reload', reason: `backend ${backend} removed`, cause: 'pool' };
   }
   if (commands.length === 0) return { kind: 'reload', reason: 'configuration text changed', cause: 'configuration' };
-  return { kind: 'runtime', commands, summary: done.join(', ') };
+  return { kind: 'runtime', commands, summary: summarize(done) };
+}
+
+/** The changes for a log line: all of them when few, else counts by verb (a batch adds 1,000). */
+function summarize(done: readonly string[]): string {
+  if (done.length <= 10) return done.join(', ');
+  const counts = new Map<string, number>();
+  for (const d of done) {
+    const verb = d.split(' ')[0]!;
+    counts.set(verb, (counts.get(verb) ?? 0) + 1);
+  }
+  return [...counts].map(([verb, n]) => `${verb} ×${n}`).join(', ');
 }

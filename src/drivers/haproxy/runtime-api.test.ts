@@ -224,3 +224,30 @@ test('100 addServer calls in one execute batch', async (t) => {
   assert.ok(state.filter((s) => s.server.startsWith('m')).every((s) => s.adminState === 0));
   assert.equal(await inst.workerPid(), worker);
 });
+
+test('executeGroups: 1,000 servers pipelined; a refused command stops its own group only', async (t) => {
+  const { inst, api, worker, c } = await fixture(t);
+  const groups = Array.from({ length: 1000 }, (_, i) => addServerCommands('be', `m${i}`, '127.0.0.1', c.port, { weight: 1 + (i % 3) }));
+  const t0 = performance.now();
+  assert.deepEqual(await api.executeGroups(groups), []);
+  console.log(`1,000 add server + enable server (${groups.flat().length} commands), pipelined: ${(performance.now() - t0).toFixed(1)} ms`);
+  const state = await api.showServersState('be');
+  assert.equal(state.length, 1002);
+  assert.ok(state.filter((s) => s.server.startsWith('m')).every((s) => s.adminState === 0), 'every added server enabled');
+  assert.equal(state.find((s) => s.server === 'm4')!.weight, 2);
+  // Group 1's first command is refused (no such server): its later command is not sent; groups 0 and 2 complete.
+  const failures = await api.executeGroups([
+    ['set server be/m1 weight 9'],
+    ['set server be/zz state maint', 'set server be/m2 weight 9'],
+    ['set server be/m3 state maint', 'del server be/m3'],
+  ]);
+  assert.equal(failures.length, 1);
+  assert.deepEqual({ ...failures[0], answer: undefined }, { group: 1, command: 0, answer: undefined });
+  assert.match(failures[0]!.answer, /No such server/);
+  const after = await api.showServersState('be');
+  assert.equal(after.find((s) => s.server === 'm1')!.weight, 9);
+  assert.equal(after.find((s) => s.server === 'm2')!.weight, 3, 'not sent after its group\'s refused command');
+  assert.equal(after.find((s) => s.server === 'm3'), undefined);
+  await assert.rejects(api.executeGroups([['set server be/m1 weight 1;shutdown frontend fe']]), isDriverFailed(/./));
+  assert.equal(await inst.workerPid(), worker);
+});

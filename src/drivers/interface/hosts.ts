@@ -75,6 +75,33 @@ export async function serveHttp(namespace: string, address: string, port: number
   return pid;
 }
 
+/**
+ * Starts a UDP stand-in in `namespace` answering every datagram on `address`:`port` with `text`
+ * (udp-echo.ts); resolves once it is bound. Returns its PID.
+ */
+export async function serveUdp(namespace: string, address: string, port: number, text: string): Promise<number> {
+  if (!/^[\w .:-]{1,64}$/.test(text)) throw new Error(`serveUdp: text must be printable words (got ${JSON.stringify(text)})`);
+  const script = fileURLToPath(new URL('./udp-echo.js', import.meta.url));
+  const pid = await spawnDetached(['ip', 'netns', 'exec', namespace, process.execPath, script, 'serve', address, String(port), text]);
+  const deadline = Date.now() + 10_000;
+  // Bound once it answers from inside its own namespace.
+  while ((await askUdp(namespace, address, port, 1, 200))[0] !== text) {
+    if (Date.now() > deadline) throw new Error(`serveUdp: nothing answers ${address}:${port} in ${namespace}`);
+  }
+  return pid;
+}
+
+/**
+ * Sends `n` datagrams to `address`:`port` from inside `namespace`, each from a new socket (a new
+ * flow), one after the other; resolves with each answer (null: none within `timeoutMs`).
+ */
+export async function askUdp(namespace: string, address: string, port: number, n: number, timeoutMs: number): Promise<(string | null)[]> {
+  const script = fileURLToPath(new URL('./udp-echo.js', import.meta.url));
+  const { stdout } = await run(['ip', 'netns', 'exec', namespace, process.execPath, script, 'ask', address, String(port), String(n), String(timeoutMs)],
+    { timeoutMs: 10_000 + n * timeoutMs });
+  return JSON.parse(stdout.trim()) as (string | null)[];
+}
+
 /** Polls `url` from inside `namespace` (curl, one second each) until it answers, for up to `timeoutMs`. */
 async function untilAnswers(namespace: string, url: string, timeoutMs: number, curlFlags: readonly string[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
