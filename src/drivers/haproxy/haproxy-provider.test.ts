@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Logger } from '../../agent/agent.js';
+import { Agent, type Logger } from '../../agent/agent.js';
 import { HostInterfaceDriver } from '../interface/host.js';
 import { call, makeTestApi, settled, waitFor, type TestApi } from '../../../test/helpers/fixtures.js';
 import { HaproxyProvider } from './haproxy-provider.js';
@@ -21,6 +21,8 @@ const log: Logger = { info: () => undefined, warn: () => undefined, error: (obj,
 
 let t: TestApi;
 let provider: HaproxyProvider;
+/** The agent that replaces t's from the first-start refusal test on. */
+let agent2: Agent | undefined;
 const backends: { port: number; server: Server }[] = [];
 
 /** A web server on 127.0.0.1 that answers `name`. */
@@ -61,6 +63,7 @@ before(async () => {
 });
 
 after(async () => {
+  await agent2?.stop();
   await t?.close();
   for (const b of backends) b.server.close();
 });
@@ -121,17 +124,28 @@ test('an apply that changes no port does not plug; a new member subnet, a restar
 });
 
 test('a configuration HAProxy refuses at the first start puts the load balancer in ERROR, logs why, and leaves no process', async () => {
-  // Accepted by the API (Octavia's bounds) but above HAProxy's timer limit (2147483647 ms, ~24.8
-  // days): HAProxy refuses the file as it starts, the only check a first start gets.
-  const monitor = { type: 'HTTP', delay: 3_000_000, timeout: 1, max_retries: 1, url_path: '/' };
+  // The API refuses a monitor delay above HAProxy's timer limit (2147483647 ms, ~24.8 days), but a
+  // database written by another release could hold one. With the agent stopped, the load balancer
+  // is created with a valid monitor whose delay is then raised behind the API's back; a new agent's
+  // first apply meets a file HAProxy refuses as it starts, the only check a first start gets.
+  await t.agent.stop();
+  const monitor = { type: 'HTTP', delay: 5, timeout: 1, max_retries: 1, url_path: '/' };
   const r = await call(t.app, 'POST', '/v2/lbaas/loadbalancers', lbBody([{ address: '127.0.0.1', protocol_port: await backend('d') }], monitor));
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const lb = r.body.loadbalancer;
+  const hm = (await t.store.list('healthmonitor')).find((h) => h.poolId === lb.pools[0].id)!;
+  await t.store.transaction((tx) => tx.update('healthmonitor', hm.id, { delay: 3_000_000 }));
+  agent2 = new Agent({ store: t.store, providers: new Map([[provider.name, provider]]), log });
+  await agent2.start();
   await waitFor(t.app, `/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer', 'ERROR');
   const logged = errors.find((e) => e.obj.lb === lb.id);
   assert.ok(logged, 'the agent logged the failure');
   assert.match(logged.msg, /ERROR/);
   assert.match(String(logged.obj.detail), /timer overflow/, `HAProxy's reason in the log: ${String(logged.obj.detail)}`);
+  // The new agent may try the same generation twice (its start-up resync and the change it hears):
+  // each try ends with no process, and nothing is left once they are done.
+  await until('no HAProxy left', async () => (processesIn(provider.dirOf(lb.id)).length === 0 ? true : undefined), 10_000);
+  await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(processesIn(provider.dirOf(lb.id)), [], 'no HAProxy left');
 });
 
