@@ -4,7 +4,7 @@
  * Member changes go through the runtime API without a reload; anything else is a hitless reload
  * with a logged reason; a configuration HAProxy rejects is never loaded.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
@@ -111,7 +111,44 @@ export class HaproxyProvider implements Provider {
   async apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
     const lbId = graph.loadBalancer.id;
     const { log } = this.#opts;
+    const failedOver = await this.#failover(graph);
     mkdirSync(this.dirOf(lbId), { recursive: true, mode: 0o700 });
+    const result = await this.#apply(graph);
+    if (graph.amphoraId !== undefined) writeFileSync(join(this.dirOf(lbId), AMPHORA_FILE), `${graph.amphoraId}\n`, { mode: 0o600 });
+    // The torn-down worker's last counters come first: nothing it counted since the last sample is lost.
+    return failedOver ? { ...result, retiredCounters: failedOver } : result;
+  }
+
+  /**
+   * A failover: when the graph names another instance (amphora) than the one running here, the
+   * running one is torn down — HAProxy stopped, namespace and links removed, its directory
+   * deleted — so that the apply builds everything again from the desired state. Returns the
+   * stopped worker's last counters (null when it could not be read or nothing was torn down).
+   */
+  async #failover(graph: LoadBalancerGraph): Promise<Observation['counters'] | null> {
+    const lbId = graph.loadBalancer.id;
+    if (graph.amphoraId === undefined) return null;
+    const file = join(this.dirOf(lbId), AMPHORA_FILE);
+    const running = existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+    if (running === null || running === graph.amphoraId) return null;
+    let last: Observation['counters'] = null;
+    try {
+      const r = this.#running.get(lbId);
+      if (r) {
+        const { pid, rows } = await r.api.snapshot();
+        last = countersOf(pid, rows);
+      }
+    } catch {
+      last = null; // nothing running to read: nothing to lose
+    }
+    this.#opts.log.info({ lb: lbId, from: running, to: graph.amphoraId }, 'failover: tearing the instance down to build it again');
+    await this.remove(lbId);
+    return last;
+  }
+
+  async #apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
+    const lbId = graph.loadBalancer.id;
+    const { log } = this.#opts;
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
@@ -243,6 +280,9 @@ export class HaproxyProvider implements Provider {
     this.#plugged.clear();
   }
 }
+
+/** The file in a load balancer's directory naming the instance (amphora id) running there. */
+const AMPHORA_FILE = 'amphora-id';
 
 /** How long a `del server` waits for the server's last request to finish before a reload does the job. */
 const DRAIN_WAIT_MS = 1000;
