@@ -31,7 +31,27 @@ export interface Config {
   tokenTtlSeconds: number;
   /** `--auth keystone`: the external Keystone and this service's account there. */
   keystone: KeystoneConfig | null;
+  /** This agent's host name: what availability zone profiles' `hosts` name, and amphorae's compute_id. */
+  host: string;
+  /** Quota defaults per resource (-1: unlimited), for projects without a quota of their own. */
+  quotaDefaults: Record<QuotaResource, number>;
 }
+
+/** The quota resources (domain/operator's QUOTA_RESOURCES; config imports nothing of src). */
+export type QuotaResource = 'loadBalancer' | 'listener' | 'pool' | 'member' | 'healthMonitor' | 'l7policy' | 'l7rule';
+/** Octavia's MAX_QUOTA. */
+const MAX_QUOTA = 2_000_000_000;
+
+/** The quota default options: flag, environment variable and resource. */
+export const QUOTA_OPTIONS = [
+  ['quota-load-balancer', 'FULCRUM_QUOTA_LOAD_BALANCER', 'loadBalancer'],
+  ['quota-listener', 'FULCRUM_QUOTA_LISTENER', 'listener'],
+  ['quota-pool', 'FULCRUM_QUOTA_POOL', 'pool'],
+  ['quota-member', 'FULCRUM_QUOTA_MEMBER', 'member'],
+  ['quota-health-monitor', 'FULCRUM_QUOTA_HEALTH_MONITOR', 'healthMonitor'],
+  ['quota-l7policy', 'FULCRUM_QUOTA_L7POLICY', 'l7policy'],
+  ['quota-l7rule', 'FULCRUM_QUOTA_L7RULE', 'l7rule'],
+] as const satisfies readonly (readonly [string, string, QuotaResource])[];
 
 export interface KeystoneConfig {
   url: string;
@@ -58,6 +78,8 @@ Options (each also read from the environment variable shown):
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, haproxy]
   --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
+  --host NAME               this agent's host name (availability zones'  [FULCRUM_HOST, the machine's hostname]
+                            "hosts", amphorae's compute_id)
   -h, --help                this help
 
 Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
@@ -65,6 +87,12 @@ Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
                             openrc files, clouds.yaml)
   --region NAME             the catalog's region                          [FULCRUM_REGION, RegionOne]
   --token-ttl SECONDS       lifetime of issued tokens                     [FULCRUM_TOKEN_TTL, 3600]
+
+Quota defaults, for projects without their own (-1: unlimited, as Octavia's defaults):
+  --quota-load-balancer N   [FULCRUM_QUOTA_LOAD_BALANCER, -1]   --quota-listener N  [FULCRUM_QUOTA_LISTENER, -1]
+  --quota-pool N            [FULCRUM_QUOTA_POOL, -1]            --quota-member N    [FULCRUM_QUOTA_MEMBER, -1]
+  --quota-health-monitor N  [FULCRUM_QUOTA_HEALTH_MONITOR, -1]  --quota-l7policy N  [FULCRUM_QUOTA_L7POLICY, -1]
+  --quota-l7rule N          [FULCRUM_QUOTA_L7RULE, -1]
 
 External Keystone (--auth keystone: tokens are validated there, as keystonemiddleware does):
   --keystone-url URL        Keystone's public URL (http://HOST:5000)      [FULCRUM_KEYSTONE_URL]
@@ -96,6 +124,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
       'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
       'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
+      host: { type: 'string' },
+      ...Object.fromEntries(QUOTA_OPTIONS.map(([flag]) => [flag, { type: 'string' as const }])),
     },
     strict: true,
   });
@@ -130,10 +160,23 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     region: values.region ?? env.FULCRUM_REGION ?? 'RegionOne',
     tokenTtlSeconds: seconds('--token-ttl', values['token-ttl'] ?? env.FULCRUM_TOKEN_TTL ?? '3600', 1),
     keystone: auth === 'keystone' ? keystoneConfig(values, env) : null,
+    host: hostName(String(values.host ?? env.FULCRUM_HOST ?? hostname())),
+    quotaDefaults: Object.fromEntries(QUOTA_OPTIONS.map(([flag, envName, r]) => {
+      const v = String((values as Record<string, unknown>)[flag] ?? env[envName] ?? '-1');
+      if (!/^-?\d+$/.test(v) || Number(v) < -1 || Number(v) > MAX_QUOTA) throw new ConfigError(`--${flag} must be an integer from -1 to ${MAX_QUOTA} (got '${v}')`);
+      return [r, Number(v)];
+    })) as Record<QuotaResource, number>,
     interfaceDriver: pick('--interface-driver', values['interface-driver'] ?? env.FULCRUM_INTERFACE_DRIVER ?? 'netns', INTERFACE_DRIVERS),
     defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
     logLevel: values['log-level'] ?? env.FULCRUM_LOG_LEVEL ?? 'info',
   };
+}
+
+function hostName(value: string): string {
+  if (!/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(value)) {
+    throw new ConfigError(`--host must be a host name (got '${value}')`);
+  }
+  return value;
 }
 
 function seconds(name: string, value: string, min: number): number {

@@ -30,6 +30,7 @@ import { PostgresDialect } from './store/dialect-postgres.js';
 import { SqliteDialect } from './store/dialect-sqlite.js';
 import { SqlStore } from './store/sql-store.js';
 import type { SqlDialect } from './store/sql.js';
+import { setQuotaDefaults } from './service/quotas.js';
 
 /** Opens the configured database, migrated. */
 export async function openStore(db: Config['database']): Promise<SqlStore> {
@@ -104,11 +105,18 @@ async function up(argv: readonly string[]): Promise<number> {
     process.stderr.write(`fulcrum up: --provider ${config.defaultProvider} is not available (have: ${[...providers.keys()].join(', ')})\n`);
     return 2;
   }
+  await setQuotaDefaults(store, config.quotaDefaults);
   let ready = false;
   const agent = new Agent({ store, providers, log: log.child({ component: 'agent' }), metrics });
   const app = await buildServer({
     store,
-    providers: { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider },
+    providers: {
+      enabled: [...providers.values()].map((p) => ({
+        name: p.name, description: p.description, flavorCapabilities: p.flavorCapabilities ?? [], zoneCapabilities: p.zoneCapabilities ?? [],
+      })),
+      defaultProvider: config.defaultProvider,
+      agentHost: config.host,
+    },
     auth: config.auth,
     ...await makeAuth(config, store, process.stdout),
     isReady: () => ready,

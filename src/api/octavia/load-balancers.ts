@@ -5,6 +5,7 @@ import {
   createLoadBalancer, deleteLoadBalancer, getLoadBalancer, listLoadBalancers, loadBalancerStatus, statistics,
   updateLoadBalancer, type StatusTree,
 } from '../../service/load-balancers.js';
+import { failoverLoadBalancer } from '../../service/amphorae.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../auth.js';
 import { pageLinks, parseList, rawQuery, selectFields } from './lists.js';
@@ -116,6 +117,11 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       statuses: { loadbalancer: statusToWire(await loadBalancerStatus(store, callerOf(request), request.params.id)) },
     }));
   }
+
+  app.put<{ Params: { id: string } }>('/loadbalancers/:id/failover', async (request, reply) => {
+    await failoverLoadBalancer(store, callerOf(request), request.params.id, deps.providers.agentHost);
+    return reply.code(202).send();
+  });
 
   app.get<{ Params: { id: string } }>('/loadbalancers/:id/stats', async (request) =>
     statsToWire(await statistics(store, callerOf(request), 'loadbalancer', request.params.id)));

@@ -15,6 +15,7 @@ import {
 import { portsToPlug, type InterfaceDriver, type PlugResult, type PortPlug } from '../interface/interface-driver.js';
 import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observation, type OperatingReport, type Provider } from '../provider.js';
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
+import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from '../../domain/operator.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig } from './render.js';
@@ -57,6 +58,8 @@ interface Running {
 export class HaproxyProvider implements Provider {
   readonly name = 'haproxy';
   readonly description = 'HAProxy in its own network namespace on a network node (the reference provider)';
+  readonly flavorCapabilities = HAPROXY_FLAVOR_CAPABILITIES;
+  readonly zoneCapabilities = HAPROXY_ZONE_CAPABILITIES;
   readonly counters: ProviderCounters = { plugs: 0, starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
   readonly #opts: HaproxyProviderOptions;
   readonly #running = new Map<string, Running>();
