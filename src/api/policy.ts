@@ -164,6 +164,7 @@ export function policyKey(method: string, routeUrl: string): string {
   if (path.startsWith('/network/v2.0/lbaas/')) path = `/v2/lbaas/${path.slice('/network/v2.0/lbaas/'.length)}`;
   else if (path.startsWith('/network/v2.0/')) path = `/v2.0/${path.slice('/network/v2.0/'.length)}`;
   else if (path.startsWith('/v2.0/lbaas/')) path = `/v2/lbaas/${path.slice('/v2.0/lbaas/'.length)}`;
+  else if (path.startsWith('/v2.0/octavia/')) path = `/v2/octavia/${path.slice('/v2.0/octavia/'.length)}`;
   // Route parameters are named differently across files; the table names them :id, :poolId for
   // members and :l7policyId for rules.
   path = path.replace(/\/:[^/]+/g, '/:id').replace('/pools/:id/members', '/pools/:poolId/members')

@@ -120,7 +120,8 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       eventRoutes(scope, events);
     }, { prefix });
   }
-  await app.register(async (scope) => amphoraRoutes(scope, deps), { prefix: '/v2/octavia' });
+  // Octavia's amphora API, also under /v2.0 (where the clients go once they discovered v2.0).
+  for (const prefix of ['/v2/octavia', '/v2.0/octavia']) await app.register(async (scope) => amphoraRoutes(scope, deps), { prefix });
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });
   // The network endpoint (catalog: http://HOST:PORT/network): Neutron's networks and LBaaS v2.
   await app.register(async (scope) => networkEndpointRoutes(scope, deps), { prefix: '/network' });
