@@ -83,12 +83,14 @@ export async function amphoraStats(store: Store, id: string): Promise<{ listener
 /**
  * Fails a load balancer over: it goes PENDING_UPDATE with a new instance (new amphora id, at the
  * new generation); the agent rebuilds the data plane from the desired state and the load balancer
- * is ACTIVE again once it serves. Like any change, refused (409) while the load balancer is pending.
+ * is ACTIVE again once it serves. Refused (409) while the load balancer is pending; an ERROR one
+ * may be failed over (that is how it recovers).
  */
 export async function failoverLoadBalancer(store: Store, caller: Caller, lbId: string, agentHost: string | undefined): Promise<void> {
   await store.transaction(async (tx) => {
     await getVisible(tx, caller, 'loadbalancer', lbId);
-    await lockMutable(tx, lbId);
+    // ACTIVE or ERROR, as Octavia's FAILOVERABLE statuses: failover is how an ERROR load balancer recovers.
+    await lockMutable(tx, lbId, true);
     const old = await tx.list('amphora', { filters: { loadBalancerId: [lbId] }, limit: null });
     for (const a of old) await tx.remove('amphora', a.id);
     const generation = await tx.beginChange(lbId, 'PENDING_UPDATE', []);

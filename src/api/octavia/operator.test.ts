@@ -14,7 +14,7 @@ import { HaproxyProvider } from '../../drivers/haproxy/haproxy-provider.js';
 import { RuntimeApi } from '../../drivers/haproxy/runtime-api.js';
 import { HostInterfaceDriver } from '../../drivers/interface/host.js';
 import { setQuotaDefaults } from '../../service/quotas.js';
-import { call, makeTestApi, PROJECT, settled, waitFor, type TestApi } from '../../../test/helpers/fixtures.js';
+import { call, holdStatus, makeTestApi, PROJECT, settled, waitFor, type TestApi } from '../../../test/helpers/fixtures.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const HOST = 'node-a.example';
@@ -291,10 +291,18 @@ test('amphorae: one per load balancer with Octavia\'s shape; failover rebuilds H
   const members = (await call(t.app, 'GET', `/v2/lbaas/pools/${lb.pools[0].id}/members`)).body.members;
   assert.equal(members.length, 2);
 
-  // The amphora's own failover route does the same.
-  assert.equal((await call(t.app, 'PUT', `/v2/octavia/amphorae/${after[0].id}/failover`)).status, 202);
+  // A load balancer in ERROR recovers by a failover.
+  await holdStatus(t.store, 'loadbalancer', lb.id, 'ERROR');
+  assert.equal((await call(t.app, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).body.amphorae[0].status, 'ERROR');
+  assert.equal((await call(t.app, 'PUT', `/v2/lbaas/loadbalancers/${lb.id}/failover`)).status, 202);
   await settled(t, lb.id);
-  assert.notEqual((await call(t.app, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).body.amphorae[0].id, after[0].id);
+  assert.equal(await fetchThrough(lb.id, port), 'web');
+  const recovered = (await call(t.app, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).body.amphorae;
+
+  // The amphora's own failover route does the same.
+  assert.equal((await call(t.app, 'PUT', `/v2/octavia/amphorae/${recovered[0].id}/failover`)).status, 202);
+  await settled(t, lb.id);
+  assert.notEqual((await call(t.app, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).body.amphorae[0].id, recovered[0].id);
   assert.equal(await fetchThrough(lb.id, port), 'web');
   assert.equal((await call(t.app, 'PUT', '/v2/octavia/amphorae/00000000-0000-4000-8000-000000000000/failover')).status, 404);
   await call(t.app, 'DELETE', `/v2/lbaas/loadbalancers/${lb.id}?cascade=true`);
