@@ -50,9 +50,10 @@ async function views(store: Store, amphorae: readonly Amphora[], agentHost: stri
   return out;
 }
 
-/** Every instance (admins: the policy table), optionally of one load balancer or with one status. */
+/** Every instance (admins: the policy table), filtered by load balancer, status, id, host or role. */
 export async function listAmphorae(
-  store: Store, filters: { loadBalancerId?: string; status?: string; id?: string }, agentHost: string | undefined,
+  store: Store, filters: { loadBalancerId?: string; status?: string; id?: string; computeId?: string; role?: string },
+  agentHost: string | undefined,
 ): Promise<AmphoraView[]> {
   const rows = await store.list('amphora', {
     filters: {
@@ -61,8 +62,11 @@ export async function listAmphorae(
     },
     limit: null,
   });
-  const all = await views(store, rows, agentHost);
-  return filters.status === undefined ? all : all.filter((v) => v.status === filters.status);
+  return (await views(store, rows, agentHost)).filter((v) =>
+    (filters.status === undefined || v.status === filters.status) &&
+    (filters.computeId === undefined || v.computeId === filters.computeId) &&
+    // Every instance is STANDALONE: one HAProxy per load balancer.
+    (filters.role === undefined || filters.role === 'STANDALONE'));
 }
 
 export async function getAmphora(store: Store, id: string, agentHost: string | undefined): Promise<AmphoraView> {

@@ -35,8 +35,11 @@ export function amphoraRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const lbId = one(q.loadbalancer_id);
     const status = one(q.status);
     const id = one(q.id);
+    const computeId = one(q.compute_id);
+    const role = one(q.role);
     const views = await listAmphorae(store, {
       ...(lbId !== undefined ? { loadBalancerId: lbId } : {}), ...(status !== undefined ? { status } : {}), ...(id !== undefined ? { id } : {}),
+      ...(computeId !== undefined ? { computeId } : {}), ...(role !== undefined ? { role } : {}),
     }, host);
     return { amphorae: selectFields(views.map(amphoraToWire), fieldsOf(q)), amphorae_links: [] };
   });

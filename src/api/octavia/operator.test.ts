@@ -262,6 +262,10 @@ test('amphorae: one per load balancer with Octavia\'s shape; failover rebuilds H
   assert.equal(amph.ha_ip, lb.vip_address);
   assert.equal(amph.compute_id, HOST);
   assert.equal((await call(t.app, 'GET', `/v2/octavia/amphorae/${amph.id}`)).body.amphora.id, amph.id);
+  // openstackclient's amphora list filters: host, role, status.
+  assert.equal((await call(t.app, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}&compute_id=${HOST}&role=STANDALONE&status=ALLOCATED`)).body.amphorae.length, 1);
+  assert.equal((await call(t.app, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}&compute_id=other`)).body.amphorae.length, 0);
+  assert.equal((await call(t.app, 'GET', `/v2/octavia/amphorae?loadbalancer_id=${lb.id}&role=MASTER`)).body.amphorae.length, 0);
   const stats = (await call(t.app, 'GET', `/v2/octavia/amphorae/${amph.id}/stats`)).body.amphora_stats;
   assert.equal(stats.length, 1);
   assert.equal(stats[0].listener_id, lb.listeners[0].id);
