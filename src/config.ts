@@ -36,7 +36,7 @@ export interface Config {
   tokenTtlSeconds: number;
   /** `--auth keystone`: the external Keystone and this service's account there. */
   keystone: KeystoneConfig | null;
-  /** The agent's node name (`--host`; default the machine's host name). */
+  /** The agent's node name (`--host`; default the machine's host name): what availability zone profiles' `hosts` name, and amphorae's compute_id. */
   host: string;
   /** An agent silent this long is dead and its load balancers are rebuilt elsewhere (ms). */
   agentDownMs: number;
@@ -52,7 +52,25 @@ export interface Config {
   bridgeNetns: string | null;
   /** The load balancers' namespace prefix (`--namespace-prefix`, default `qlbaas-`). */
   namespacePrefix: string;
+  /** Quota defaults per resource (-1: unlimited), for projects without a quota of their own. */
+  quotaDefaults: Record<QuotaResource, number>;
 }
+
+/** The quota resources (domain/operator's QUOTA_RESOURCES; config imports nothing of src). */
+export type QuotaResource = 'loadBalancer' | 'listener' | 'pool' | 'member' | 'healthMonitor' | 'l7policy' | 'l7rule';
+/** Octavia's MAX_QUOTA. */
+const MAX_QUOTA = 2_000_000_000;
+
+/** The quota default options: flag, environment variable and resource. */
+export const QUOTA_OPTIONS = [
+  ['quota-load-balancer', 'FULCRUM_QUOTA_LOAD_BALANCER', 'loadBalancer'],
+  ['quota-listener', 'FULCRUM_QUOTA_LISTENER', 'listener'],
+  ['quota-pool', 'FULCRUM_QUOTA_POOL', 'pool'],
+  ['quota-member', 'FULCRUM_QUOTA_MEMBER', 'member'],
+  ['quota-health-monitor', 'FULCRUM_QUOTA_HEALTH_MONITOR', 'healthMonitor'],
+  ['quota-l7policy', 'FULCRUM_QUOTA_L7POLICY', 'l7policy'],
+  ['quota-l7rule', 'FULCRUM_QUOTA_L7RULE', 'l7rule'],
+] as const satisfies readonly (readonly [string, string, QuotaResource])[];
 
 export interface KeystoneConfig {
   url: string;
@@ -83,7 +101,8 @@ Options (each also read from the environment variable shown):
                             HEAD, OPTIONS, PUT, DELETE or TRACE that a
                             member closed before answering (costs ~6 %
                             of peak req/s)
-  --host NAME               this node's agent name                        [FULCRUM_HOST, the host name]
+  --host NAME               this node's agent name (availability zones'   [FULCRUM_HOST, the host name]
+                            "hosts", amphorae's compute_id)
   --agent-down-time SECONDS an agent silent this long is dead; its load    [FULCRUM_AGENT_DOWN_TIME, 10]
                             balancers are rebuilt on other agents
   --failover-threshold N    this many load balancers on dead agents at     [FULCRUM_FAILOVER_THRESHOLD, 20]
@@ -96,6 +115,12 @@ Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
                             openrc files, clouds.yaml)
   --region NAME             the catalog's region                          [FULCRUM_REGION, RegionOne]
   --token-ttl SECONDS       lifetime of issued tokens                     [FULCRUM_TOKEN_TTL, 3600]
+
+Quota defaults, for projects without their own (-1: unlimited, as Octavia's defaults):
+  --quota-load-balancer N   [FULCRUM_QUOTA_LOAD_BALANCER, -1]   --quota-listener N  [FULCRUM_QUOTA_LISTENER, -1]
+  --quota-pool N            [FULCRUM_QUOTA_POOL, -1]            --quota-member N    [FULCRUM_QUOTA_MEMBER, -1]
+  --quota-health-monitor N  [FULCRUM_QUOTA_HEALTH_MONITOR, -1]  --quota-l7policy N  [FULCRUM_QUOTA_L7POLICY, -1]
+  --quota-l7rule N          [FULCRUM_QUOTA_L7RULE, -1]
 
 External Keystone (--auth keystone: tokens are validated there, as keystonemiddleware does):
   --keystone-url URL        Keystone's public URL (http://HOST:5000)      [FULCRUM_KEYSTONE_URL]
@@ -164,6 +189,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'heartbeat-interval': { type: 'string' }, 'vni-range': { type: 'string' }, 'vxlan-local-ip': { type: 'string' },
       'vxlan-dev': { type: 'string' }, 'vxlan-group': { type: 'string' }, 'bridge-netns': { type: 'string' },
       'namespace-prefix': { type: 'string' },
+      ...Object.fromEntries(QUOTA_OPTIONS.map(([flag]) => [flag, { type: 'string' as const }])),
     },
     strict: true,
   });
@@ -198,6 +224,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     region: values.region ?? env.FULCRUM_REGION ?? 'RegionOne',
     tokenTtlSeconds: seconds('--token-ttl', values['token-ttl'] ?? env.FULCRUM_TOKEN_TTL ?? '3600', 1),
     keystone: auth === 'keystone' ? keystoneConfig(values, env) : null,
+    quotaDefaults: Object.fromEntries(QUOTA_OPTIONS.map(([flag, envName, r]) => {
+      const v = String((values as Record<string, unknown>)[flag] ?? env[envName] ?? '-1');
+      if (!/^-?\d+$/.test(v) || Number(v) < -1 || Number(v) > MAX_QUOTA) throw new ConfigError(`--${flag} must be an integer from -1 to ${MAX_QUOTA} (got '${v}')`);
+      return [r, Number(v)];
+    })) as Record<QuotaResource, number>,
     interfaceDriver: pick('--interface-driver', values['interface-driver'] ?? env.FULCRUM_INTERFACE_DRIVER ?? 'netns', INTERFACE_DRIVERS),
     defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
     l7Retries: pick('--l7-retries', values['l7-retries'] ?? env.FULCRUM_L7_RETRIES ?? 'off', L7_RETRY_MODES),

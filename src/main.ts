@@ -32,6 +32,8 @@ import { SqliteDialect } from './store/dialect-sqlite.js';
 import { SqlStore } from './store/sql-store.js';
 import type { SqlDialect } from './store/sql.js';
 import { startRebuildLoop } from './service/scheduler.js';
+import { setQuotaDefaults } from './service/quotas.js';
+import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from './domain/operator.js';
 
 /** Opens the configured database, migrated. */
 export async function openStore(db: Config['database']): Promise<SqlStore> {
@@ -83,7 +85,10 @@ type Role = 'up' | 'server' | 'agent';
 const HELP: Record<Role, string> = { up: UP_HELP, server: SERVER_HELP, agent: AGENT_HELP };
 
 /** The providers an API-only server offers (it runs none: agents do). */
-const SERVER_PROVIDERS = [{ name: 'haproxy', description: HaproxyProvider.DESCRIPTION }, { name: 'noop', description: new NoopProvider().description }];
+const SERVER_PROVIDERS = [
+  { name: 'haproxy', description: HaproxyProvider.DESCRIPTION, flavorCapabilities: HAPROXY_FLAVOR_CAPABILITIES, zoneCapabilities: HAPROXY_ZONE_CAPABILITIES },
+  { name: 'noop', description: new NoopProvider().description, flavorCapabilities: [], zoneCapabilities: [] },
+];
 
 /**
  * Runs until SIGINT/SIGTERM: `up`, the API server and the agent in one process (the embedded
@@ -115,7 +120,7 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
   // One registry for the process: the API, the agent and the HAProxy provider record into it.
   const metrics = new MetricsRegistry();
   let agent: Agent | undefined;
-  let providerConfig = { enabled: SERVER_PROVIDERS, defaultProvider: config.defaultProvider };
+  let providerConfig = { enabled: SERVER_PROVIDERS, defaultProvider: config.defaultProvider, agentHost: config.host };
   let providers: Map<string, Provider> | undefined;
   if (runsAgent) {
     providers = makeProviders(config, log, metrics);
@@ -123,7 +128,13 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
       process.stderr.write(`fulcrum ${role}: --provider ${config.defaultProvider} is not available (have: ${[...providers.keys()].join(', ')})\n`);
       return 2;
     }
-    providerConfig = { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider };
+    providerConfig = {
+      enabled: [...providers.values()].map((p) => ({
+        name: p.name, description: p.description, flavorCapabilities: p.flavorCapabilities ?? [], zoneCapabilities: p.zoneCapabilities ?? [],
+      })),
+      defaultProvider: config.defaultProvider,
+      agentHost: config.host,
+    };
     agent = new Agent({
       store, providers, log: log.child({ component: 'agent' }), metrics,
       host: config.host, heartbeatMs: config.heartbeatMs,
@@ -138,6 +149,7 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
     process.stderr.write(`fulcrum server: --provider ${config.defaultProvider} is not available (have: haproxy, noop)\n`);
     return 2;
   }
+  await setQuotaDefaults(store, config.quotaDefaults);
   let ready = false;
   // The event stream's hub hears every commit of this process's store.
   const hub = runsApi && runsAgent ? new EventHub() : undefined;

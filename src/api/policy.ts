@@ -81,6 +81,15 @@ const octavia = (kind: string, path: string, extra: Record<string, Entry> = {}):
   ...extra,
 });
 
+/** Flavors, zones and their profiles: admins write; `read` is who may list and show them. */
+const operatorObjects = (kind: string, path: string, read: Rule): Record<string, Entry> => ({
+  [`GET ${path}`]: { name: `os_load-balancer_api:${kind}:get_all`, rule: read },
+  [`POST ${path}`]: { name: `os_load-balancer_api:${kind}:post`, rule: 'admin' },
+  [`GET ${path}/:id`]: { name: `os_load-balancer_api:${kind}:get_one`, rule: read },
+  [`PUT ${path}/:id`]: { name: `os_load-balancer_api:${kind}:put`, rule: 'admin' },
+  [`DELETE ${path}/:id`]: { name: `os_load-balancer_api:${kind}:delete`, rule: 'admin' },
+});
+
 const neutron = (kind: string, path: string): Record<string, Entry> => ({
   [`GET ${path}`]: { name: `get_${kind}`, rule: 'network-read' },
   [`POST ${path}`]: { name: `create_${kind}`, rule: 'network-write' },
@@ -114,6 +123,24 @@ export const POLICY: Readonly<Record<string, Entry>> = {
   ...octavia('l7policy', '/v2/lbaas/l7policies'),
   ...octavia('l7rule', '/v2/lbaas/l7policies/:l7policyId/rules'),
   'GET /v2/lbaas/providers': { name: 'os_load-balancer_api:provider:get_all', rule: 'read' },
+  'GET /v2/lbaas/providers/:id/flavor_capabilities': { name: 'os_load-balancer_api:provider-flavor:get_all', rule: 'admin' },
+  'GET /v2/lbaas/providers/:id/availability_zone_capabilities': { name: 'os_load-balancer_api:provider-availability-zone:get_all', rule: 'admin' },
+  // Quotas: a project reads its own (quota admins and global readers every project's: the service checks), quota admins write.
+  'GET /v2/lbaas/quotas': { name: 'os_load-balancer_api:quota:get_all', rule: 'read-quota' },
+  'GET /v2/lbaas/quotas/defaults': { name: 'os_load-balancer_api:quota:get_default', rule: 'read-quota' },
+  'GET /v2/lbaas/quotas/:id': { name: 'os_load-balancer_api:quota:get_one', rule: 'read-quota' },
+  'GET /v2/lbaas/quotas/:id/default': { name: 'os_load-balancer_api:quota:get_default', rule: 'read-quota' },
+  'PUT /v2/lbaas/quotas/:id': { name: 'os_load-balancer_api:quota:put', rule: 'write-quota' },
+  'DELETE /v2/lbaas/quotas/:id': { name: 'os_load-balancer_api:quota:delete', rule: 'write-quota' },
+  ...operatorObjects('flavor-profile', '/v2/lbaas/flavorprofiles', 'admin'),
+  ...operatorObjects('flavor', '/v2/lbaas/flavors', 'read'),
+  ...operatorObjects('availability-zone-profile', '/v2/lbaas/availabilityzoneprofiles', 'admin'),
+  ...operatorObjects('availability-zone', '/v2/lbaas/availabilityzones', 'read'),
+  // Amphorae are the operator's: admins act, global observers read (Octavia's amphora rules).
+  'GET /v2/octavia/amphorae': { name: 'os_load-balancer_api:amphora:get_all', rule: 'read-global' },
+  'GET /v2/octavia/amphorae/:id': { name: 'os_load-balancer_api:amphora:get_one', rule: 'read-global' },
+  'GET /v2/octavia/amphorae/:id/stats': { name: 'os_load-balancer_api:amphora:get_stats', rule: 'read-global' },
+  'PUT /v2/octavia/amphorae/:id/failover': { name: 'os_load-balancer_api:amphora:put_failover', rule: 'admin' },
   // Fulcrum's own: the event stream shows what a read would (own project; every project to global readers).
   'GET /v2/lbaas/events': { name: 'fulcrum:events:get_all', rule: 'read' },
   // Metrics name every project's objects: admins only (or the unauthenticated --metrics-listen address).
@@ -148,6 +175,7 @@ export function policyKey(method: string, routeUrl: string): string {
   if (path.startsWith('/network/v2.0/lbaas/')) path = `/v2/lbaas/${path.slice('/network/v2.0/lbaas/'.length)}`;
   else if (path.startsWith('/network/v2.0/')) path = `/v2.0/${path.slice('/network/v2.0/'.length)}`;
   else if (path.startsWith('/v2.0/lbaas/')) path = `/v2/lbaas/${path.slice('/v2.0/lbaas/'.length)}`;
+  else if (path.startsWith('/v2.0/octavia/')) path = `/v2/octavia/${path.slice('/v2.0/octavia/'.length)}`;
   // Route parameters are named differently across files; the table names them :id, :poolId for
   // members and :l7policyId for rules.
   path = path.replace(/\/:[^/]+/g, '/:id').replace('/pools/:id/members', '/pools/:poolId/members')

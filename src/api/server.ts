@@ -18,6 +18,9 @@ import { memberRoutes } from './octavia/members.js';
 import { poolRoutes } from './octavia/pools.js';
 import { octaviaExtraRoutes } from './octavia/extra.js';
 import { eventRoutes } from './octavia/events.js';
+import { quotaRoutes } from './octavia/quotas.js';
+import { flavorRoutes } from './octavia/flavors.js';
+import { amphoraRoutes } from './octavia/amphorae.js';
 import { EventHub } from '../service/events.js';
 import { MetricsRegistry } from '../domain/metrics.js';
 import { installApiMetrics, metricsRoute } from './metrics.js';
@@ -113,9 +116,13 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       l7PolicyRoutes(scope, deps);
       l7RuleRoutes(scope, deps);
       octaviaExtraRoutes(scope, deps);
+      quotaRoutes(scope, deps);
+      flavorRoutes(scope, deps);
       if (events) eventRoutes(scope, events);
     }, { prefix });
   }
+  // Octavia's amphora API, also under /v2.0 (where the clients go once they discovered v2.0).
+  for (const prefix of ['/v2/octavia', '/v2.0/octavia']) await app.register(async (scope) => amphoraRoutes(scope, deps), { prefix });
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });
   // The network endpoint (catalog: http://HOST:PORT/network): Neutron's networks and LBaaS v2.
   await app.register(async (scope) => networkEndpointRoutes(scope, deps), { prefix: '/network' });

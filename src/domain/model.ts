@@ -6,6 +6,7 @@ import type {
   HealthMonitorId, L7PolicyId, L7RuleId, ListenerId, LoadBalancerId, MemberId, NetworkId, PoolId, PortId, SubnetId,
 } from './ids.js';
 import type { OperatingStatus, ProvisioningStatus } from './status.js';
+import type { FlavorSettings } from './operator.js';
 
 /** Fields every Octavia object has. */
 export interface Base {
@@ -296,4 +297,11 @@ export interface LoadBalancerGraph {
   subnets: readonly Subnet[];
   /** The networks of the VIP port and the member ports (for their MTU). */
   networks: readonly Network[];
+  /** What the load balancer's flavor sets (absent: no flavor, the provider's defaults). */
+  flavor?: FlavorSettings;
+  /**
+   * The data-plane instance that should run it (Octavia's amphora id). When it differs from the
+   * running one's, the provider tears the instance down and builds it again (a failover).
+   */
+  amphoraId?: string;
 }

@@ -4,6 +4,7 @@
  */
 import type { LoadBalancerGraph, OctaviaKind, Stats } from '../domain/model.js';
 import type { OperatingStatus } from '../domain/status.js';
+import type { Capability } from '../domain/operator.js';
 
 /** One object's operating status. */
 export interface OperatingReport {
@@ -89,6 +90,10 @@ export interface Provider {
   /** The name tenants pick in `provider` (as listed by `GET /v2/lbaas/providers`). */
   readonly name: string;
   readonly description: string;
+  /** What flavors of this provider may set (each one applied to the data plane); none when absent. */
+  readonly flavorCapabilities?: readonly Capability[];
+  /** What availability zone profiles of this provider may say; none when absent. */
+  readonly zoneCapabilities?: readonly Capability[];
   /**
    * Makes the load balancer serve exactly `graph`. Idempotent: applying the same graph twice
    * changes nothing the second time.

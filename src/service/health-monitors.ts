@@ -17,6 +17,7 @@ import {
 } from './children.js';
 import type { Caller } from './context.js';
 import { getVisible, listVisible, viewOf, withRelations, type View } from './objects.js';
+import { enforceQuotas } from './quotas.js';
 
 /** A health monitor's fields as a create gives them (already shape-checked by the API). */
 export interface HealthMonitorFields {
@@ -148,6 +149,7 @@ export async function createHealthMonitor(store: Store, caller: Caller, input: H
     const hm = buildHealthMonitor(pool, childProject(caller, lb, input.projectId), input);
     await lockPoolMutable(tx, pool);
     await addHealthMonitor(tx, hm);
+    await enforceQuotas(tx, hm.projectId, [{ kind: 'healthmonitor', status: 'PENDING_CREATE' }]);
     await tx.beginChange(lb.id, 'PENDING_UPDATE', [
       { kind: 'healthmonitor', id: hm.id, status: 'PENDING_CREATE' },
       { kind: 'pool', id: pool.id, status: 'PENDING_UPDATE' },

@@ -18,6 +18,7 @@ import { childProject, given, noChildren, settingsOf, type Touched } from './chi
 import type { Caller } from './context.js';
 import { buildL7Rule, tooManyRules, type L7RuleFields } from './l7rules.js';
 import { getVisible, listVisible, lockMutable, viewOf, withRelations, type View } from './objects.js';
+import { enforceQuotas } from './quotas.js';
 
 /** A policy's own fields as a create gives them (already shape-checked by the API). */
 export interface L7PolicyFields {
@@ -285,6 +286,7 @@ export async function createL7Policy(store: Store, caller: Caller, input: L7Poli
     const { policy, rules } = buildL7Policy(listener, childProject(caller, lb, input.projectId), input);
     await lockMutable(tx, lb.id);
     const stored = await addL7Policy(tx, listener, policy, rules);
+    await enforceQuotas(tx, stored.projectId, createdL7(stored, rules));
     await tx.beginChange(lb.id, 'PENDING_UPDATE', [
       ...createdL7(stored, rules), { kind: 'listener', id: listener.id, status: 'PENDING_UPDATE' },
     ]);

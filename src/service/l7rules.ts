@@ -14,6 +14,7 @@ import type { ListQuery, Store, Tx } from '../store/store.js';
 import { childProject, given, settingsOf, type Touched } from './children.js';
 import { canSee, type Caller } from './context.js';
 import { getVisible, listVisible, notFoundError, viewOf, withRelations, type View } from './objects.js';
+import { enforceQuotas } from './quotas.js';
 
 /** A rule's fields as a create gives them (already shape-checked by the API). */
 export interface L7RuleFields {
@@ -129,6 +130,7 @@ export async function createL7Rule(store: Store, caller: Caller, policyId: strin
     if (count >= MAX_L7RULES_PER_L7POLICY) throw tooManyRules(policy.id);
     await lockPolicyMutable(tx, policy);
     await tx.insert('l7rule', rule);
+    await enforceQuotas(tx, rule.projectId, [{ kind: 'l7rule', status: 'PENDING_CREATE' }]);
     await tx.beginChange(lb.id, 'PENDING_UPDATE', [{ kind: 'l7rule', id: rule.id, status: 'PENDING_CREATE' }, ...parents(policy)]);
     return viewOf(tx, 'l7rule', rule);
   });

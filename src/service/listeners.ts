@@ -19,6 +19,7 @@ import {
 import type { Caller } from './context.js';
 import { checkDefaultPoolNotRedirected, deletedL7Of } from './l7policies.js';
 import { getVisible, listVisible, lockMutable, viewOf, withRelations, type View } from './objects.js';
+import { enforceQuotas } from './quotas.js';
 
 /** A listener's own fields as a create gives them (already shape-checked by the API). */
 export interface ListenerFields {
@@ -206,6 +207,7 @@ export async function createListener(store: Store, caller: Caller, input: Listen
     const listener = buildListener(lb, childProject(caller, lb, input.projectId), input);
     await lockMutable(tx, lb.id);
     await addListener(tx, listener);
+    await enforceQuotas(tx, listener.projectId, [{ kind: 'listener', status: 'PENDING_CREATE' }]);
     await tx.beginChange(lb.id, 'PENDING_UPDATE', [{ kind: 'listener', id: listener.id, status: 'PENDING_CREATE' }]);
     return viewOf(tx, 'listener', listener);
   });

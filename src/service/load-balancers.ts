@@ -15,6 +15,9 @@ import { deletedL7Of } from './l7policies.js';
 import { getVisible, listVisible, lockMutable, notFoundError, withRelations, type View } from './objects.js';
 import { createPort, subnetsOf } from './ports.js';
 import { scheduleLoadBalancer, type SchedulingOptions } from './scheduler.js';
+import { resolveFlavorAndZone } from './flavors.js';
+import { enforceQuotas } from './quotas.js';
+import type { Capability } from '../domain/operator.js';
 
 /** What a new load balancer asks for (already shape-checked by the API). */
 export interface LoadBalancerCreate {
@@ -39,8 +42,20 @@ export type LoadBalancerUpdate = Partial<Pick<LoadBalancer, 'name' | 'descriptio
 
 /** The providers this deployment runs, and which one is used when a request names none. */
 export interface ProviderConfig {
-  enabled: readonly { name: string; description: string }[];
+  enabled: readonly {
+    name: string;
+    description: string;
+    /** What a flavor profile of this provider may set: each one really changes its data plane. */
+    flavorCapabilities?: readonly Capability[];
+    /** What an availability zone profile of this provider may say. */
+    zoneCapabilities?: readonly Capability[];
+  }[];
   defaultProvider: string;
+  /**
+   * The host name of this deployment's agent: a load balancer may be created in a zone only when
+   * the zone's `hosts` name it (undefined: zones are not checked against hosts).
+   */
+  agentHost?: string;
 }
 
 /** Status tree node shapes (Octavia `GET …/loadbalancers/{id}/status`). */
@@ -113,13 +128,15 @@ export async function createLoadBalancer(
   store: Store, caller: Caller, providers: ProviderConfig, input: LoadBalancerCreate, scheduling: SchedulingOptions = {},
 ): Promise<{ view: View<LoadBalancer>; children: Awaited<ReturnType<typeof createGraph>> }> {
   const projectId = owningProject(caller, input.projectId);
-  const provider = input.provider ?? providers.defaultProvider;
-  if (!providers.enabled.some((p) => p.name === provider)) {
-    throw new FulcrumError('VALIDATION', `Provider '${provider}' is not enabled.`, { field: 'provider' });
+  if (input.provider !== undefined && !providers.enabled.some((p) => p.name === input.provider)) {
+    throw new FulcrumError('VALIDATION', `Provider '${input.provider}' is not enabled.`, { field: 'provider' });
   }
-  if (input.flavorId !== undefined) throw validationFailure('Invalid flavor_id.', 'flavor_id');
-  if (input.availabilityZone !== undefined) throw validationFailure('Invalid availability zone.', 'availability_zone');
   return store.transaction(async (tx) => {
+    // Read in the transaction: a flavor or zone in use cannot be deleted, and this create uses it.
+    const { provider, flavorId, availabilityZone } = await resolveFlavorAndZone(tx, providers, input);
+    if (!providers.enabled.some((p) => p.name === provider)) {
+      throw new FulcrumError('VALIDATION', `Provider '${provider}' is not enabled.`, { field: 'provider' });
+    }
     const id = newId<'LoadBalancer'>() as LoadBalancerId;
     const port = await resolveVip(tx, input, id, projectId);
     const vip = port.fixedIps[0];
@@ -140,15 +157,19 @@ export async function createLoadBalancer(
       vipNetworkId: port.networkId as NetworkId,
       vipQosPolicyId: input.vipQosPolicyId ?? null,
       provider,
-      flavorId: null,
-      availabilityZone: null,
+      flavorId,
+      availabilityZone,
       generation: 0,
       appliedGeneration: 0,
     };
     await tx.insert('loadbalancer', lb);
     await scheduleLoadBalancer(tx, lb, scheduling);
     const children = await createGraph(tx, caller, lb, input.listeners ?? [], input.pools ?? []);
+    await enforceQuotas(tx, projectId, [{ kind: 'loadbalancer', status: 'PENDING_CREATE' }, ...children.touched]);
     const generation = await tx.beginChange(id, 'PENDING_CREATE', children.touched);
+    await tx.insert('amphora', {
+      id: newId(), loadBalancerId: id, computeId: providers.agentHost ?? null, generation, createdAt: lb.createdAt, updatedAt: null,
+    });
     const fresh = { ...lb, generation };
     const [view] = await withRelations(tx, 'loadbalancer', [fresh]);
     return { view: view!, children };

@@ -14,6 +14,7 @@ import {
 import type { Caller } from './context.js';
 import { createPort } from './ports.js';
 import { getVisible, listVisible, notFoundError, viewOf, withRelations, type View } from './objects.js';
+import { enforceQuotas } from './quotas.js';
 
 /** A member's fields as a create gives them (already shape-checked by the API). */
 export interface MemberFields {
@@ -121,6 +122,7 @@ export async function createMember(store: Store, caller: Caller, poolId: string,
     const member = buildMember(pool, childProject(caller, lb, input.projectId), input, await hasMonitor(tx, pool.id));
     await lockPoolMutable(tx, pool);
     await addMember(tx, member);
+    await enforceQuotas(tx, member.projectId, [{ kind: 'member', status: 'PENDING_CREATE' }]);
     await tx.beginChange(lb.id, 'PENDING_UPDATE', [
       { kind: 'member', id: member.id, status: 'PENDING_CREATE' },
       { kind: 'pool', id: pool.id, status: 'PENDING_UPDATE' },

@@ -19,6 +19,7 @@ import {
 } from './children.js';
 import type { Caller } from './context.js';
 import { getVisible, listVisible, lockMutable, viewOf, withRelations, type View } from './objects.js';
+import { enforceQuotas } from './quotas.js';
 
 /** Session persistence as a request gives it (`type` may be left out only on PUT). */
 export interface SessionPersistenceInput {
@@ -184,6 +185,7 @@ export async function createPool(store: Store, caller: Caller, input: PoolCreate
     if (listener?.defaultPoolId) throw duplicate('This listener already has a default pool');
     await lockMutable(tx, lb.id);
     await addPool(tx, pool, listener?.id ?? null);
+    await enforceQuotas(tx, pool.projectId, [{ kind: 'pool', status: 'PENDING_CREATE' }]);
     const touched: Touched[] = [{ kind: 'pool', id: pool.id, status: 'PENDING_CREATE' }];
     if (listener) touched.push({ kind: 'listener', id: listener.id, status: 'PENDING_UPDATE' });
     await tx.beginChange(lb.id, 'PENDING_UPDATE', touched);

@@ -6,6 +6,7 @@ import { FulcrumError } from '../domain/errors.js';
 import { nowTimestamp } from '../domain/time.js';
 import { VIP_PORT_OWNER, type LoadBalancer, type LoadBalancerGraph, type Network, type Port, type Stats, type Subnet } from '../domain/model.js';
 import type { OctaviaKind } from '../domain/model.js';
+import { flavorSettings, type FlavorSettings } from '../domain/operator.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import type { AgentRecord, PlacementRole } from '../domain/agents.js';
 import { newId } from '../domain/ids.js';
@@ -397,6 +398,17 @@ class SqlTx extends SqlReader implements Tx {
   async releaseAddresses(portId: string): Promise<void> {
     await this.conn.run('DELETE FROM ip_allocations WHERE port_id = ?', [portId]);
   }
+
+  async lockQuota(projectId: string): Promise<void> {
+    // A second creator of the row waits here for the first to commit, then finds it.
+    await this.conn.run('INSERT INTO quotas (id) VALUES (?) ON CONFLICT (id) DO NOTHING', [projectId]);
+    await this.conn.all(`SELECT id FROM quotas WHERE id = ?${this.dialect.forUpdate}`, [projectId]);
+  }
+
+  async countOwned(kind: StoredKind, projectId: string): Promise<number> {
+    const rows = await this.conn.all(`SELECT COUNT(*) AS n FROM ${spec(kind).table} WHERE project_id = ?`, [projectId]);
+    return Number(rows[0]?.n ?? 0);
+  }
 }
 
 
@@ -512,7 +524,11 @@ export class SqlStore extends SqlReader implements Store {
     const networks = (await Promise.all([...networkIds].map((id) => this.get('network', id)))).filter(
       (n): n is Network => n !== undefined,
     );
+    const amphora = (await this.list('amphora', { filters: { loadBalancerId: [lbId] }, sort: [{ key: 'generation', dir: 'desc' }], limit: 1 }))[0];
+    const flavor = await this.#flavorOf(loadBalancer.flavorId);
     return Object.freeze({
+      ...(flavor ? { flavor } : {}),
+      ...(amphora ? { amphoraId: amphora.id } : {}),
       loadBalancer,
       listeners: notDeleted(listeners),
       pools: notDeleted(pools),
@@ -525,6 +541,18 @@ export class SqlStore extends SqlReader implements Store {
       subnets,
       networks,
     });
+  }
+
+  /**
+   * What a flavor sets, from its profile's data (a profile in use by a flavor cannot change, so
+   * this is what the load balancer was created with).
+   */
+  async #flavorOf(flavorId: string | null): Promise<FlavorSettings | undefined> {
+    if (flavorId === null) return undefined;
+    const flavor = await this.get('flavor', flavorId);
+    const profile = flavor ? await this.get('flavorprofile', flavor.flavorProfileId) : undefined;
+    if (!profile) return undefined;
+    return flavorSettings(JSON.parse(profile.flavorData) as Record<string, unknown>);
   }
 
   async recordApplied(lbId: string, outcome: ApplyOutcome): Promise<void> {
@@ -613,6 +641,7 @@ export class SqlStore extends SqlReader implements Store {
     }
     await conn.run('DELETE FROM listener_stats WHERE load_balancer_id = ?', [lb.id]);
     await conn.run('DELETE FROM lb_placements WHERE load_balancer_id = ?', [lb.id]);
+    await conn.run('DELETE FROM amphorae WHERE load_balancer_id = ?', [lb.id]);
     await tx.remove('loadbalancer', lb.id);
     if (lb.vipPortId) {
       const port = await tx.get('port', lb.vipPortId);

@@ -107,6 +107,14 @@ export interface Tx extends Reader {
   updateAgent(id: string, patch: { adminStateUp?: boolean; description?: string }): Promise<boolean>;
   /** Removes an agent row (the caller checked it hosts nothing). */
   removeAgent(id: string): Promise<void>;
+  /**
+   * Takes the project's quota lock until commit (creating its quota row, all defaults, if it has
+   * none): creates of one project that check quotas are serialised here, so two cannot both take
+   * the last slot. Take it after any load balancer lock (the order every writer keeps).
+   */
+  lockQuota(projectId: string): Promise<void>;
+  /** How many objects of a kind the project owns (rows not yet removed, pending deletes included). */
+  countOwned(kind: StoredKind, projectId: string): Promise<number>;
 }
 
 /** The outcome of one apply by the agent. */

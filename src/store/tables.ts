@@ -3,6 +3,7 @@
  * private to the store; everything else sees domain objects.
  */
 import type { ObjectByKind, Network, Port, Subnet } from '../domain/model.js';
+import type { Amphora, AvailabilityZone, AvailabilityZoneProfile, Flavor, FlavorProfile, Quota } from '../domain/operator.js';
 
 /** How a column is encoded: booleans as 0/1 and structured values as JSON text in both dialects. */
 export type ColumnKind = 'text' | 'int' | 'bool' | 'json';
@@ -18,6 +19,14 @@ export interface StoredByKind extends ObjectByKind {
   network: Network;
   subnet: Subnet;
   port: Port;
+  quota: Quota;
+  /** One row, id 'default': the quota defaults in force (written from the configuration at start). */
+  quotadefaults: Quota;
+  flavorprofile: FlavorProfile;
+  flavor: Flavor;
+  azprofile: AvailabilityZoneProfile;
+  availabilityzone: AvailabilityZone;
+  amphora: Amphora;
 }
 export type StoredKind = keyof StoredByKind;
 
@@ -31,6 +40,11 @@ const base = {
   tags: ['tags', 'json'],
   createdAt: ['created_at', 'text'],
   updatedAt: ['updated_at', 'text'],
+} as const;
+
+const quotaColumns = {
+  id: ['id', 'text'], loadBalancer: ['load_balancer', 'int'], listener: ['listener', 'int'], pool: ['pool', 'int'],
+  member: ['member', 'int'], healthMonitor: ['health_monitor', 'int'], l7policy: ['l7policy', 'int'], l7rule: ['l7rule', 'int'],
 } as const;
 
 export const TABLES: { readonly [K in StoredKind]: TableSpec<StoredByKind[K]> } = {
@@ -138,6 +152,40 @@ export const TABLES: { readonly [K in StoredKind]: TableSpec<StoredByKind[K]> } 
       macAddress: ['mac_address', 'text'], fixedIps: ['fixed_ips', 'json'], deviceOwner: ['device_owner', 'text'],
       deviceId: ['device_id', 'text'], status: ['status', 'text'], tags: ['tags', 'json'],
       createdAt: ['created_at', 'text'], updatedAt: ['updated_at', 'text'],
+    },
+  },
+  quota: { table: 'quotas', columns: quotaColumns },
+  quotadefaults: { table: 'quota_defaults', columns: quotaColumns },
+  flavorprofile: {
+    table: 'flavor_profiles',
+    columns: { id: ['id', 'text'], name: ['name', 'text'], providerName: ['provider_name', 'text'], flavorData: ['flavor_data', 'text'] },
+  },
+  flavor: {
+    table: 'flavors',
+    columns: {
+      id: ['id', 'text'], name: ['name', 'text'], description: ['description', 'text'], enabled: ['enabled', 'bool'],
+      flavorProfileId: ['flavor_profile_id', 'text'],
+    },
+  },
+  azprofile: {
+    table: 'availability_zone_profiles',
+    columns: {
+      id: ['id', 'text'], name: ['name', 'text'], providerName: ['provider_name', 'text'],
+      availabilityZoneData: ['availability_zone_data', 'text'],
+    },
+  },
+  availabilityzone: {
+    table: 'availability_zones',
+    columns: {
+      id: ['id', 'text'], name: ['name', 'text'], description: ['description', 'text'], enabled: ['enabled', 'bool'],
+      availabilityZoneProfileId: ['availability_zone_profile_id', 'text'],
+    },
+  },
+  amphora: {
+    table: 'amphorae',
+    columns: {
+      id: ['id', 'text'], loadBalancerId: ['load_balancer_id', 'text'], computeId: ['compute_id', 'text'],
+      generation: ['generation', 'int'], createdAt: ['created_at', 'text'], updatedAt: ['updated_at', 'text'],
     },
   },
 };

@@ -53,6 +53,8 @@ export interface TestApiOptions {
   identityNow?: () => number;
   /** The event stream's hub and settings (default: the server's own hub). */
   events?: EventStreamOptions;
+  /** This deployment's agent host name (availability zones' hosts, amphorae's compute_id). */
+  agentHost?: string;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -83,7 +85,13 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const app = await buildServer({
     renderedConfig: async (provider, lbId) => (await byName.get(provider)?.renderedConfig(lbId)) ?? null,
     store, isReady: () => true, ...auth, ...(opts.events ? { events: opts.events } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}),
-    providers: { enabled: providers.map((p) => ({ name: p.name, description: p.description })), defaultProvider: providers[0]!.name },
+    providers: {
+      enabled: providers.map((p: Provider) => ({
+        name: p.name, description: p.description, flavorCapabilities: p.flavorCapabilities ?? [], zoneCapabilities: p.zoneCapabilities ?? [],
+      })),
+      defaultProvider: providers[0]!.name,
+      ...(opts.agentHost !== undefined ? { agentHost: opts.agentHost } : {}),
+    },
   });
   const networkId = newId<'Network'>() as NetworkId;
   const subnetId = newId<'Subnet'>() as SubnetId;

@@ -5,6 +5,7 @@ import {
   createLoadBalancer, deleteLoadBalancer, getLoadBalancer, listLoadBalancers, loadBalancerStatus, statistics,
   updateLoadBalancer, type StatusTree,
 } from '../../service/load-balancers.js';
+import { failoverLoadBalancer } from '../../service/amphorae.js';
 import type { ApiDeps } from '../deps.js';
 import { callerOf } from '../auth.js';
 import { FulcrumError } from '../../domain/errors.js';
@@ -129,6 +130,11 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return {
       config: { loadbalancer_id: lb.id, provider: lb.provider, name: rendered.name, written_at: rendered.writtenAt, text: rendered.text },
     };
+  });
+
+  app.put<{ Params: { id: string } }>('/loadbalancers/:id/failover', async (request, reply) => {
+    await failoverLoadBalancer(store, callerOf(request), request.params.id, deps.providers.agentHost);
+    return reply.code(202).send();
   });
 
   app.get<{ Params: { id: string } }>('/loadbalancers/:id/stats', async (request) =>

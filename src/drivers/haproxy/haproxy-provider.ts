@@ -6,7 +6,7 @@
  * HAProxy 2.6 cannot balance) are served beside it by nftables in the same namespace
  * (drivers/nftables); their statuses and counters join HAProxy's.
  */
-import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
@@ -19,6 +19,7 @@ import { portsToPlug, type InterfaceDriver, type PlugResult, type PortPlug } fro
 import { l7OperatingStatuses, type ApplyResult, type ObjectCounters, type Observation, type OperatingReport, type Provider, type RenderedConfig } from '../provider.js';
 import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
 import { NftUdpDataPlane } from '../nftables/udp-dataplane.js';
+import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from '../../domain/operator.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig, renderPingCheck, type L7Retries } from './render.js';
@@ -76,6 +77,8 @@ export class HaproxyProvider implements Provider {
   readonly name = 'haproxy';
   static readonly DESCRIPTION = 'HAProxy in its own network namespace on a network node (the reference provider)';
   readonly description = HaproxyProvider.DESCRIPTION;
+  readonly flavorCapabilities = HAPROXY_FLAVOR_CAPABILITIES;
+  readonly zoneCapabilities = HAPROXY_ZONE_CAPABILITIES;
   readonly counters: ProviderCounters = { plugs: 0, starts: 0, adoptions: 0, reloads: 0, runtimeChanges: 0 };
   readonly #opts: HaproxyProviderOptions;
   readonly #running = new Map<string, Running>();
@@ -133,7 +136,44 @@ export class HaproxyProvider implements Provider {
   async apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
     const lbId = graph.loadBalancer.id;
     const { log } = this.#opts;
+    const failedOver = await this.#failover(graph);
     mkdirSync(this.dirOf(lbId), { recursive: true, mode: 0o700 });
+    const result = await this.#apply(graph);
+    if (graph.amphoraId !== undefined) writeFileSync(join(this.dirOf(lbId), AMPHORA_FILE), `${graph.amphoraId}\n`, { mode: 0o600 });
+    // The torn-down worker's last counters come first: nothing it counted since the last sample is lost.
+    return failedOver ? { ...result, retiredCounters: failedOver } : result;
+  }
+
+  /**
+   * A failover: when the graph names another instance (amphora) than the one running here, the
+   * running one is torn down — HAProxy stopped, namespace and links removed, its directory
+   * deleted — so that the apply builds everything again from the desired state. Returns the
+   * stopped worker's last counters (null when it could not be read or nothing was torn down).
+   */
+  async #failover(graph: LoadBalancerGraph): Promise<Observation['counters'] | null> {
+    const lbId = graph.loadBalancer.id;
+    if (graph.amphoraId === undefined) return null;
+    const file = join(this.dirOf(lbId), AMPHORA_FILE);
+    const running = existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+    if (running === null || running === graph.amphoraId) return null;
+    let last: Observation['counters'] = null;
+    try {
+      const r = this.#running.get(lbId);
+      if (r) {
+        const { pid, rows } = await r.api.snapshot();
+        last = countersOf(pid, rows);
+      }
+    } catch {
+      last = null; // nothing running to read: nothing to lose
+    }
+    this.#opts.log.info({ lb: lbId, from: running, to: graph.amphoraId }, 'failover: tearing the instance down to build it again');
+    await this.remove(lbId);
+    return last;
+  }
+
+  async #apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
+    const lbId = graph.loadBalancer.id;
+    const { log } = this.#opts;
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
@@ -326,6 +366,9 @@ export function withoutUdp(graph: LoadBalancerGraph): LoadBalancerGraph {
     healthMonitors: graph.healthMonitors.filter((h) => !udpPools.has(h.poolId)),
   };
 }
+
+/** The file in a load balancer's directory naming the instance (amphora id) running there. */
+const AMPHORA_FILE = 'amphora-id';
 
 /** How long a `del server` waits for the server's last request to finish before a reload does the job. */
 const DRAIN_WAIT_MS = 1000;

@@ -279,6 +279,19 @@ const SCENES: Record<string, { graph: () => LoadBalancerGraph; opts?: RenderOpti
       healthMonitors: [monitor(uid(85), uid(82), { type: 'TCP' })],
     }),
   },
+  // A flavor's maxconn (at its bound: the fd cap) and nbthread win over the host's maxconn option.
+  flavor: {
+    opts: { maxconn: 4000 },
+    graph: () => ({
+      ...graph({
+        lb: { flavorId: uid(100) },
+        listeners: [listener(uid(101), { defaultPoolId: uid(102) as Pool['id'] })],
+        pools: [pool(uid(102))],
+        members: [member(uid(103), uid(102), '10.0.10.103')],
+      }),
+      flavor: { loadbalancerTopology: 'SINGLE', maxconn: 9900, nbthread: 2 },
+    }),
+  },
   protocols: {
     opts: { hasPrometheusExporter: true, maxconn: 4000 },
     graph: () => graph({
@@ -341,6 +354,12 @@ describe('renderConfig golden files', () => {
       await assertHaproxyAccepts(golden, name);
     });
   }
+
+  test('a flavor value out of its bounds is refused, naming the load balancer\'s flavor_id', () => {
+    for (const flavor of [{ maxconn: 9901 }, { maxconn: 0 }, { nbthread: 65 }, { nbthread: 1.5 }]) {
+      assertFulcrumError(() => renderConfig({ ...seedScene(), flavor }, GOLDEN_PATHS), 'VALIDATION', 'flavor_id', LB);
+    }
+  });
 
   test('the seed scene has the structure users expect', () => {
     const text = renderConfig(seedScene(), GOLDEN_PATHS);

@@ -8,6 +8,7 @@ import {
   type Base, type HealthMonitor, type L7Policy, type L7Rule, type Listener, type LoadBalancerGraph, type Member,
   type OctaviaKind, type Pool,
 } from '../../domain/model.js';
+import { MAX_FLAVOR_MAXCONN, MAX_FLAVOR_NBTHREAD } from '../../domain/operator.js';
 import {
   cfgCidr, cfgCookieFetch, cfgEndpoint, cfgFilePath, cfgHostName, cfgId, cfgInt, cfgIp, cfgJoin, cfgKeyword,
   cfgNamedFetch, cfgPattern, cfgRedirectUrl, cfgStatusRegex, cfgUrlPath, invalidCfgValue, type CfgIp, type CfgSite,
@@ -81,7 +82,7 @@ const REDIRECT_CODES = { 301: '301', 302: '302', 303: '303', 307: '307', 308: '3
 
 // ---- view model -------------------------------------------------------------------------------
 
-interface GlobalView { maxconn: CfgToken; statsSocket: CfgToken; serverStateFile: CfgToken; isExternalCheck: boolean }
+interface GlobalView { maxconn: CfgToken; nbthread: CfgToken | null; statsSocket: CfgToken; serverStateFile: CfgToken; isExternalCheck: boolean }
 
 interface FrontendView {
   id: CfgToken;
@@ -421,7 +422,12 @@ function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, p
 function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions): ConfigView {
   const lb = graph.loadBalancer;
   const settings = {
-    maxconn: cfgInt(opts.maxconn ?? DEFAULT_GLOBAL_MAXCONN, 1, 1_000_000, { object: 'Render options', field: 'maxconn' }),
+    // A flavor's values win over the host's default (flavor profiles were checked against the same bounds).
+    maxconn: graph.flavor?.maxconn !== undefined
+      ? cfgInt(graph.flavor.maxconn, 1, MAX_FLAVOR_MAXCONN, site('loadbalancer', lb.id, 'flavor_id'))
+      : cfgInt(opts.maxconn ?? DEFAULT_GLOBAL_MAXCONN, 1, 1_000_000, { object: 'Render options', field: 'maxconn' }),
+    nbthread: graph.flavor?.nbthread !== undefined
+      ? cfgInt(graph.flavor.nbthread, 1, MAX_FLAVOR_NBTHREAD, site('loadbalancer', lb.id, 'flavor_id')) : null,
     statsSocket: cfgFilePath(paths.statsSocket, { object: 'HAProxy paths', field: 'statsSocket' }),
     serverStateFile: cfgFilePath(paths.serverStateFile, { object: 'HAProxy paths', field: 'serverStateFile' }),
   };
@@ -468,6 +474,7 @@ function section(header: string, body: readonly (string | false | null)[]): stri
 
 const printGlobal = (g: GlobalView): string => section('global', [
   `maxconn ${g.maxconn}`,
+  g.nbthread && `nbthread ${g.nbthread}`,
   `stats socket ${g.statsSocket} mode 600 level admin expose-fd listeners`,
   'stats timeout 2m',
   `server-state-file ${g.serverStateFile}`,
