@@ -53,6 +53,7 @@ function slope(points: readonly { x: number; y: number }[]): number {
 }
 
 const NAMES = { fulcrum: 'Fulcrum', octavia: 'Octavia 11' } as const;
+const COLOUR = { fulcrum: '#1f77b4', octavia: '#d62728' } as const;
 
 function apiSection(r: RunFile, plots: Map<string, string>): string[] {
   const a = r.api;
@@ -127,8 +128,8 @@ function scaleSection(r: RunFile, plots: Map<string, string>): string[] {
       return { x: s.size, y: v.median, min: v.min, max: v.max };
     });
     const series = (['fulcrum', 'octavia'] as const).filter((t) => a.scale[0]!.sides[t]).flatMap((t) => [
-      { name: `${NAMES[t]}: GET list (all)`, points: pts(t, 'list') },
-      { name: `${NAMES[t]}: GET one`, points: pts(t, 'getOne'), isDashed: true },
+      { name: `${NAMES[t]}: list (all)`, points: pts(t, 'list'), colour: COLOUR[t] },
+      { name: `${NAMES[t]}: GET one`, points: pts(t, 'getOne'), isDashed: true, colour: COLOUR[t] },
     ]);
     plots.set('scale-api.svg', lineChart({ title: 'API latency as load balancers accumulate', xLabel: 'load balancers in the database', yLabel: 'ms (median of rounds)', series, isLogX: true, isLogY: true }));
     lines.push('![API latency by number of load balancers](report/scale-api.svg)', '',

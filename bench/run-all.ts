@@ -89,14 +89,14 @@ async function main(): Promise<number> {
     return { json: JSON.parse(readFileSync(jsonPath, 'utf8')), text: r.stdout };
   };
   if (only.has('api')) {
-    const out = await step('API bench: Fulcrum and Octavia 11', node('api.js', [...quick, '--json', join(tmp, 'api.json')]), join(tmp, 'api.json'), 9 * 60_000);
+    const out = await step('API bench: Fulcrum and Octavia 11', node('api.js', [...quick, '--json', join(tmp, 'api.json')]), join(tmp, 'api.json'), 12 * 60_000);
     if (out) {
       run.api = out.json as ApiResults;
       run.apiText = out.text;
     }
   }
   if (only.has('dataplane')) {
-    const out = await step('data-plane bench', node('dataplane.js', [...quick, '--density', '100', '--json', join(tmp, 'dataplane.json')]), join(tmp, 'dataplane.json'), 8 * 60_000);
+    const out = await step('data-plane bench', node('dataplane.js', [...quick, '--density', '100', '--json', join(tmp, 'dataplane.json')]), join(tmp, 'dataplane.json'), 10 * 60_000);
     if (out) {
       run.dataplane = out.json as DataplaneFile;
       run.dataplaneText = /\n(\| # \|[\s\S]*?)\n\n/.exec(out.text)?.[1] ?? out.text;

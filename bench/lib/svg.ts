@@ -10,7 +10,9 @@ export interface Bar { series: string; value: number; min?: number; max?: number
 export interface BarGroup { label: string; bars: Bar[]; note?: string }
 
 /** Colours per series name; anything else takes the next of the fallbacks. */
-const COLOURS: Record<string, string> = { Fulcrum: '#1f77b4', 'Octavia 11': '#d62728', 'by hand': '#7f7f7f', floor: '#7f7f7f' };
+const COLOURS: Record<string, string> = {
+  Fulcrum: '#1f77b4', 'Octavia 11': '#d62728', 'by hand': '#7f7f7f', floor: '#7f7f7f', 'goal met': '#2ca02c', 'goal not met': '#ff7f0e',
+};
 const FALLBACK = ['#2ca02c', '#9467bd', '#8c564b', '#e377c2'];
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -125,13 +127,14 @@ export function barChart(o: { title: string; unit: string; groups: BarGroup[]; i
 
 /** One point of a line: x, y and the min–max of y over rounds. */
 export interface Point { x: number; y: number; min?: number; max?: number }
-export interface Series { name: string; points: Point[]; isDashed?: boolean }
+export interface Series { name: string; points: Point[]; isDashed?: boolean; colour?: string }
 
 /** Lines with markers and min–max whiskers; log x and/or y. */
 export function lineChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; isLogX?: boolean; isLogY?: boolean; width?: number; height?: number }): string {
-  const width = o.width ?? 560;
+  const width = o.width ?? 620;
   const height = o.height ?? 320;
-  const m = { left: 64, right: 130, top: 36, bottom: 46 };
+  const longest = Math.max(...o.series.map((x) => x.name.length));
+  const m = { left: 64, right: 44 + longest * 6.4, top: 36, bottom: 46 };
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
   const seriesOrder: string[] = [];
@@ -142,7 +145,7 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
   const isLogY = o.isLogY ?? false;
   const xlo = isLogX ? 10 ** Math.floor(Math.log10(Math.min(...xs))) : 0;
   const xhi = isLogX ? 10 ** Math.ceil(Math.log10(Math.max(...xs))) : Math.max(...xs) * 1.05;
-  const ylo = isLogY ? 10 ** Math.floor(Math.log10(Math.min(...ys))) : 0;
+  const ylo = isLogY ? 10 ** Math.floor(Math.log10(Math.min(...ys))) : Math.min(0, ...ys) * 1.1;
   const yhi = isLogY ? 10 ** Math.ceil(Math.log10(Math.max(...ys))) : Math.max(...ys) * 1.1 || 1;
   const sx = (v: number): number => m.left + (isLogX ? Math.log10(v / xlo) / Math.log10(xhi / xlo) : (v - xlo) / (xhi - xlo)) * pw;
   const sy = (v: number): number => m.top + ph - (isLogY ? Math.log10(Math.max(v, ylo) / ylo) / Math.log10(yhi / ylo) : (v - ylo) / (yhi - ylo)) * ph;
@@ -164,7 +167,7 @@ export function lineChart(o: { title: string; xLabel: string; yLabel: string; se
     `<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" fill="#444">${esc(o.yLabel)}${isLogY ? ' (log)' : ''}</text>`);
   let ly = m.top + 8;
   for (const s of o.series) {
-    const c = colourOf(s.name, seriesOrder);
+    const c = s.colour ?? colourOf(s.name, seriesOrder);
     const ok = s.points.filter((p) => Number.isFinite(p.y));
     if (ok.length > 0) {
       parts.push(`<path d="${ok.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)} ${sy(p.y).toFixed(1)}`).join('')}" fill="none" stroke="${c}" stroke-width="2"${s.isDashed ? ' stroke-dasharray="5 4"' : ''}/>`);
