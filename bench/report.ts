@@ -173,7 +173,7 @@ function scaleSection(r: RunFile, plots: Map<string, string>): string[] {
       lines.push(`| ${n} | ${fmt(mb(x.haproxyRssKb), 1)} MB (${fmt(mb(x.masterRssKb), 1)} + ${fmt(mb(x.workerRssKb), 1)}) | ${fmt(mb(x.haproxyPssKb), 1)} MB | ${fmt(mb(x.memAvailableDropKb), 1)} MB | `
         + `${fmt(mb(x.fulcrumRssAfterKb), 0)} MB | ${fmt(x.createServingMs / 1000, 1)} s (${x.serving}/${n}) | ${fmt(x.resync.healthyMs / 1000, 2)} / ${fmt(x.resync.allAppliedMs / 1000, 2)} s (${x.resync.workersKept}/${n}) | ${fmt(x.deleteMs / 1000, 1)} s |`);
     }
-    if (d.length >= 2) {
+      if (d.length >= 2) {
       const resyncSlope = slope(d.map(({ n, x }) => ({ x: n, y: x.resync.allAppliedMs })));
       const pssSlope = slope(d.map(({ n, x }) => ({ x: n, y: x.haproxyPssKb * n })));
       const createSlope = slope(d.map(({ n, x }) => ({ x: n, y: x.createServingMs })));
@@ -183,7 +183,9 @@ function scaleSection(r: RunFile, plots: Map<string, string>): string[] {
     lines.push('', '1,000 load balancers with their HAProxies are not measured: the bench puts all VIPs on one /24 (at most 200),',
       'the kernel\'s ARP table is host-wide (`gc_thresh3` = 1024: 300 load balancers already took every VIP down in',
       '`../shared/peers/haproxy-lab/RESULTS.md`, test 7), and a Linux bridge holds at most 1,024 ports. By the slopes above, 1,000 would',
-      `need about ${fmt(mb(d.at(-1)!.x.memAvailableDropKb) * 1000 / 1024, 1)} GB and a resync of about ${fmt(slope(d.map(({ n, x }) => ({ x: n, y: x.resync.allAppliedMs }))) * 1000 / 1000, 0)} s; that is an extrapolation, not a measurement.`, '');
+      `need about ${fmt(mb(d.at(-1)!.x.haproxyPssKb) * 1000 / 1024, 1)} GB of HAProxy PSS and a resync of about `
+        + `${fmt((d.at(-1)!.x.resync.allAppliedMs + slope(d.map(({ n, x }) => ({ x: n, y: x.resync.allAppliedMs }))) * (1000 - d.at(-1)!.n)) / 1000, 0)} s at this machine's load; `
+        + 'that is an extrapolation, not a measurement.', '');
   } else {
     lines.push('Data-plane scale figures were not measured in this run.', '');
   }
@@ -238,12 +240,12 @@ function dataplaneSection(r: RunFile, plots: Map<string, string>): string[] {
   if (x.reloads) {
     const fails = (y: { close: { failed: number }; keepalive: { failed: number } }, k: 'close' | 'keepalive'): number => y[k].failed;
     plots.set('dataplane-reloads.svg', barChart({
-      title: `Failed requests across ${x.reloads.fulcrum.reloads} reloads under load`, unit: 'failed requests (+1, log scale)', isLog: true,
+      title: `Failed requests across ${x.reloads.fulcrum.reloads} reloads under load (4 + 4 clients)`, unit: 'failed requests',
       groups: (['close', 'keepalive'] as const).map((k) => ({
         label: k === 'close' ? 'new connection per request' : 'keep-alive',
         bars: [
-          { series: 'Fulcrum', value: fails(x.reloads!.fulcrum, k) + 1, label: `${fails(x.reloads!.fulcrum, k)} of ${x.reloads!.fulcrum[k].requests}` },
-          { series: 'by hand', value: fails(x.reloads!.legacy, k) + 1, label: `${fails(x.reloads!.legacy, k)} of ${x.reloads!.legacy[k].requests} (seed's -sf)` },
+          { series: 'Fulcrum', value: fails(x.reloads!.fulcrum, k), label: `${fails(x.reloads!.fulcrum, k)} of ${x.reloads!.fulcrum[k].requests}` },
+          { series: 'by hand', value: fails(x.reloads!.legacy, k), label: `${fails(x.reloads!.legacy, k)} of ${x.reloads!.legacy[k].requests} (seed's -sf)` },
         ],
       })),
     }));

@@ -62,7 +62,8 @@ function ticks(lo: number, hi: number, isLog: boolean): number[] {
 export function barChart(o: { title: string; unit: string; groups: BarGroup[]; isLog?: boolean; width?: number }): string {
   const width = o.width ?? 760;
   const labelW = 250;
-  const right = 70;
+  // Room for the longest value label right of the longest bar.
+  const right = Math.min(260, 16 + 6.2 * Math.max(6, ...o.groups.flatMap((g) => g.bars.map((b) => (b.label ?? shortNumber(b.value)).length))));
   const barH = 14;
   const gap = 10;
   const top = 44;
