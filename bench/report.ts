@@ -37,6 +37,8 @@ export interface RunFile {
   batch?: unknown;
   /** Steps that failed: the report says so instead of leaving a figure out silently. */
   failures: string[];
+  /** Steps taken from an earlier run (`npm run bench -- --reuse FILE`), said in the report. */
+  reused: string[];
 }
 
 const fmt = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : '–');
@@ -100,12 +102,21 @@ function apiSection(r: RunFile, plots: Map<string, string>): string[] {
     '| figure | Fulcrum, median (min–max of rounds) | p99 | Octavia 11, median (min–max) | p99 | Fulcrum better by | goal |',
     '|---|---|---|---|---|---|---|',
   ];
+  const notes: string[] = [];
+  const zeroRounds = (row: Row): number => (row.unit === 'req/s' && a.perRound.octavia.length > 0
+    ? a.perRound.octavia.filter((x) => x.wrk[row.key as keyof typeof x.wrk]?.requests === 0).length : 0);
   for (const row of a.rows) {
     const d = row.unit === 'ms' ? 2 : 0;
+    const zero = zeroRounds(row);
+    if (zero > 0) {
+      notes.push(`${row.figure}: in ${zero} of ${a.perRound.octavia.length} rounds Octavia completed no request within wrk's ${o.duration} s, so those rounds have no ratio`
+        + ' (the ratio is from the others; its min–max too).');
+    }
     const cell = (s: Side | undefined): string => (s ? `${fmtRounds(s.value, d)} ${row.unit} | ${fmt(s.p99, 1)} ms` : '– | –');
     const met = row.ratio && row.goal !== undefined ? (row.ratio.median >= row.goal ? ' ✓' : ' ✗') : '';
     lines.push(`| ${row.figure} | ${cell(row.sides.fulcrum)} | ${cell(row.sides.octavia)} | ${row.ratio ? `${fmtRounds(row.ratio, 1)}×` : '–'} | ≥ ${row.goal}×${met} |`);
   }
+  lines.push(...notes.map((n) => `\n- ${n}`));
   lines.push('', `For rates, the p99 column is wrk's latency p99. API process memory (RSS) at the end, with 1,000 load balancers: `
     + `Fulcrum ${fmt((a.rssKb.fulcrum ?? NaN) / 1024, 0)} MB (one Node process: API and agent), Octavia ${fmt((a.rssKb.octavia ?? NaN) / 1024, 0)} MB (gunicorn master and worker).`,
   '', 'How Octavia is driven, and why:',
@@ -282,6 +293,7 @@ export function renderReport(r: RunFile, resultsPath: string): { markdown: strin
     'on a machine shared with other work: figures here are noisy, which is why every comparison is interleaved in the same run and',
     `paired per round, with the spread shown. Raw figures: [${relative(BENCH, resultsPath)}](${relative(BENCH, resultsPath)}).`,
     ...(r.failures.length > 0 ? ['', `**Steps that failed in this run:** ${r.failures.join('; ')}`] : []),
+    ...((r.reused ?? []).length > 0 ? ['', `**Taken from an earlier run** (its own date, machine and load average are in its section): ${r.reused!.join('; ')}.`] : []),
     '',
     '## Headline',
     '',

@@ -51,7 +51,10 @@ function runStep(argv: readonly string[], timeoutMs: number): Promise<{ code: nu
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { quick: { type: 'boolean', default: false }, 'skip-install': { type: 'boolean', default: false }, only: { type: 'string', default: STEPS.join(',') } },
+    options: {
+      quick: { type: 'boolean', default: false }, 'skip-install': { type: 'boolean', default: false }, only: { type: 'string', default: STEPS.join(',') },
+      reuse: { type: 'string' },
+    },
   });
   const only = new Set(values.only.split(',') as Step[]);
   for (const s of only) if (!(STEPS as readonly string[]).includes(s)) throw new Error(`--only takes ${STEPS.join(',')} (got '${s}')`);
@@ -70,7 +73,7 @@ async function main(): Promise<number> {
   const quick = values.quick ? ['--quick'] : [];
   const run: RunFile = {
     date: date.toISOString(), machine: describeMachine(), command: `npm run bench${values.quick ? ' -- --quick' : ''}`, isQuick: values.quick === true,
-    seconds: 0, loadAverage: { before: loadAverage(), after: '' }, density: {}, failures: [],
+    seconds: 0, loadAverage: { before: loadAverage(), after: '' }, density: {}, failures: [], reused: [],
   };
   if (!values['skip-install']) {
     process.stderr.write('bench: installing what is missing (octavia-api, sqlite3, wrk, haproxy…)\n');
@@ -112,6 +115,18 @@ async function main(): Promise<number> {
       join(tmp, 'density10.json'), 3 * 60_000);
     const density = (out?.json as DataplaneFile | undefined)?.results.density;
     if (density) run.density[String(density.n)] = density;
+  }
+  // --reuse FILE: the steps not run now come from an earlier run's results, and the report says so.
+  if (values.reuse) {
+    const old = JSON.parse(readFileSync(values.reuse, 'utf8')) as RunFile;
+    const from = `${old.date.slice(0, 16)}Z (${values.reuse.replace(/^.*\//, '')})`;
+    if (!only.has('api') && old.api) { run.api = old.api; run.apiText = old.apiText; run.reused.push(`API bench from ${from}`); }
+    if (!only.has('dataplane') && old.dataplane) {
+      run.dataplane = old.dataplane; run.dataplaneText = old.dataplaneText; run.reused.push(`data-plane bench from ${from}`);
+      if (old.density['100']) run.density['100'] = old.density['100'];
+    }
+    if (!only.has('density') && old.density['10']) { run.density['10'] = old.density['10']; run.reused.push(`density with 10 from ${from}`); }
+    run.command += ` -- --only ${[...only].join(',')} --reuse ${values.reuse}`;
   }
   run.seconds = (Date.now() - started) / 1000;
   run.loadAverage.after = loadAverage();
