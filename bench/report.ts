@@ -54,6 +54,11 @@ function slope(points: readonly { x: number; y: number }[]): number {
   return den === 0 ? NaN : num / den;
 }
 
+/** Rounds in which Octavia completed no request under wrk for a rate figure (they have no ratio). */
+function zeroRounds(a: ApiResults, row: Row): number {
+  return row.unit === 'req/s' ? a.perRound.octavia.filter((x) => x.wrk[row.key as keyof typeof x.wrk]?.requests === 0).length : 0;
+}
+
 const NAMES = { fulcrum: 'Fulcrum', octavia: 'Octavia 11' } as const;
 const COLOUR = { fulcrum: '#1f77b4', octavia: '#d62728' } as const;
 
@@ -103,11 +108,9 @@ function apiSection(r: RunFile, plots: Map<string, string>): string[] {
     '|---|---|---|---|---|---|---|',
   ];
   const notes: string[] = [];
-  const zeroRounds = (row: Row): number => (row.unit === 'req/s' && a.perRound.octavia.length > 0
-    ? a.perRound.octavia.filter((x) => x.wrk[row.key as keyof typeof x.wrk]?.requests === 0).length : 0);
   for (const row of a.rows) {
     const d = row.unit === 'ms' ? 2 : 0;
-    const zero = zeroRounds(row);
+    const zero = zeroRounds(a, row);
     if (zero > 0) {
       notes.push(`${row.figure}: in ${zero} of ${a.perRound.octavia.length} rounds Octavia completed no request within wrk's ${o.duration} s, so those rounds have no ratio`
         + ' (the ratio is from the others; its min–max too).');
@@ -301,9 +304,14 @@ export function renderReport(r: RunFile, resultsPath: string): { markdown: strin
     '|---|---|---|---|---|',
     ...headline.map((row) => {
       const d = row.unit === 'ms' ? 2 : 0;
+      const zero = r.api ? zeroRounds(r.api, row) : 0;
+      const of = zero > 0 ? `; from ${r.api!.perRound.octavia.length - zero} of ${r.api!.perRound.octavia.length} rounds: in the others Octavia completed no request` : '';
       return `| ${row.figure} | ${fmt(row.sides.fulcrum!.value.median, d)} ${row.unit} | ${fmt(row.sides.octavia!.value.median, d)} ${row.unit} | `
-        + `**${fmt(row.ratio!.median, 1)}×** (${fmt(row.ratio!.min, 1)}–${fmt(row.ratio!.max, 1)}) | ≥ ${row.goal}× ${row.ratio!.median >= row.goal! ? '✓' : '✗'} |`;
+        + `**${fmt(row.ratio!.median, 1)}×** (${fmt(row.ratio!.min, 1)}–${fmt(row.ratio!.max, 1)}${of}) | ≥ ${row.goal}× ${row.ratio!.median >= row.goal! ? '✓' : '✗'} |`;
     }),
+    '',
+    `${r.api ? `${r.api.options.rounds} rounds per figure (scale steps: ${Math.min(r.api.options.rounds, 3)}), ${r.api.options.n} requests per figure per round (writes ${r.api.options.nWrite}), wrk ${r.api.options.duration} s per round; ` : ''}`
+      + "medians of the rounds' medians, ratios per round.",
     '',
     ...api, ...scale, ...dp, ...batchSection(r),
   ].join('\n');
