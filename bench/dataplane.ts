@@ -56,6 +56,7 @@ import { Prober, wallNow, type ProbeAnswer } from './lib/prober-client.js';
 import { acrossRounds, distribution, formatAcrossRounds, median, type AcrossRounds, type Distribution } from './lib/stats.js';
 import { wrkFrom, type WrkResult } from './lib/wrk.js';
 import { stopChildProcess } from './lib/process.js';
+import { describeMachine, loadAverage } from './lib/machine.js';
 
 const USAGE = 'usage: node dist/bench/dataplane.js [--quick] [--lbs 20] [--floor 5] [--changes 10] [--reloads 100] [--rounds 10] '
   + '[--duration 3] [--density 100] [--poll-ms 5] [--only create,members,batch,throughput,reloads,density] [--batch 1000] [--batch-runs 5] '
@@ -167,7 +168,11 @@ async function startServer(m: Made): Promise<void> {
     closeSync(logFd);
   }
   m.ep = { url: `http://127.0.0.1:${port}`, projectId: PROJECT };
-  const exited = once(m.server, 'exit').then(() => { throw new Error(`fulcrum up exited at start; see ${join(m.dir, 'fulcrum.log')}`); });
+  // The data directory goes at cleanup: the error carries the log's last lines.
+  const exited = once(m.server, 'exit').then(([code]) => {
+    const tail = readFileSync(join(m.dir, 'fulcrum.log'), 'utf8').trimEnd().split('\n').slice(-8).join('\n');
+    throw new Error(`fulcrum up exited (${String(code)}) at start; its log ends:\n${tail}`);
+  });
   await Promise.race([waitForApi(m.ep, 30_000), exited]);
 }
 
@@ -752,7 +757,7 @@ const loadLine = (c: LoadResult, k: LoadResult): string =>
 
 // ---- 5. density ------------------------------------------------------------------------------
 
-interface DensityResult {
+export interface DensityResult {
   n: number;
   serving: number;
   createActiveMs: number;
@@ -763,6 +768,12 @@ interface DensityResult {
   /** Growth of the kernel's slab per load balancer (namespaces, links, sockets), kB. */
   slabGrowthKb: number;
   fulcrumRssBeforeKb: number; fulcrumRssAfterKb: number;
+  /**
+   * Agent resync after a restart with the N load balancers running: `fulcrum up` stopped (SIGTERM;
+   * its HAProxies keep serving) and started again on the same data directory; from the new
+   * process's spawn to its API answering, and to every load balancer applied again (its log).
+   */
+  resync: { healthyMs: number; allAppliedMs: number; applied: number; workersKept: number };
 }
 
 async function measureDensity(m: Made, s: Scene, o: Options): Promise<DensityResult> {
@@ -812,19 +823,59 @@ async function measureDensity(m: Made, s: Scene, o: Options): Promise<DensityRes
   const memAfter = meminfoKb('MemAvailable');
   const slabAfter = meminfoKb('Slab');
   const fulcrumRssAfterKb = memoryOf(m.server!.pid!).rssKb;
+  const resync = await measureResync(m, lbs.map((x) => x.id));
+  process.stderr.write(`density: resync after a restart: API up ${resync.healthyMs.toFixed(0)} ms, ${resync.applied}/${n} applied after `
+    + `${resync.allAppliedMs.toFixed(0)} ms, ${resync.workersKept}/${n} HAProxy workers kept\n`);
   const d0 = wallNow();
   await deleteLbs(m, lbs.map((x) => x.id), 240_000);
   const deleteMs = wallNow() - d0;
   return {
     n, serving: servingCount, createActiveMs: allActiveAt - t0, createServingMs, deleteMs,
     haproxyRssKb: (master + worker) / n, haproxyPssKb: pss / n, masterRssKb: master / n, workerRssKb: worker / n,
-    memAvailableDropKb: (memBefore - memAfter) / n, slabGrowthKb: (slabAfter - slabBefore) / n, fulcrumRssBeforeKb, fulcrumRssAfterKb,
+    memAvailableDropKb: (memBefore - memAfter) / n, slabGrowthKb: (slabAfter - slabBefore) / n, fulcrumRssBeforeKb, fulcrumRssAfterKb, resync,
   };
+}
+
+/** Restarts `fulcrum up` with `ids` running and times its resync (see {@link DensityResult.resync}). */
+async function measureResync(m: Made, ids: readonly string[]): Promise<DensityResult['resync']> {
+  const workers = async (): Promise<Map<string, string>> => {
+    const out = new Map<string, string>();
+    for (const id of ids) out.set(id, (await showProc(join(lbDir(m, id), 'master.sock')).catch(() => ({ workers: [] as number[] }))).workers.join());
+    return out;
+  };
+  const before = await workers();
+  await stopServer(m);
+  let r0 = wallNow();
+  try {
+    await startServer(m);
+  } catch (err) {
+    // Once, in a full run on the shared machine, the restarted server exited at start (cause not
+    // known: its log went with the data directory); one more try, timed from its own start.
+    process.stderr.write(`density: restart failed, trying once more: ${(err as Error).message}\n`);
+    r0 = wallNow();
+    await startServer(m);
+  }
+  const healthyMs = wallNow() - r0;
+  const want = new Set(ids);
+  const deadline = Date.now() + 120_000;
+  let lastAt = NaN;
+  let applied = 0;
+  for (;;) {
+    const seen = new Map<string, number>();
+    for (const l of readLog(m)) if (l.msg === 'applied' && l.lb !== undefined && want.has(l.lb) && l.time >= Math.floor(r0)) seen.set(l.lb, l.time);
+    applied = seen.size;
+    lastAt = Math.max(...seen.values());
+    if (applied === want.size || Date.now() > deadline) break;
+    await sleep(50);
+  }
+  const after = await workers();
+  const workersKept = ids.filter((id) => before.get(id) !== '' && before.get(id) === after.get(id)).length;
+  return { healthyMs, allAppliedMs: lastAt - r0, applied, workersKept };
 }
 
 // ---- report ----------------------------------------------------------------------------------
 
-interface Results {
+export interface Results {
   create?: CreateResult;
   members?: MembersResult;
   batch?: BatchResult;
@@ -936,6 +987,8 @@ function table(r: Results, o: Options): string {
     once('5', `create ${d.n} at once → all ACTIVE / all serving (${d.serving}/${d.n})`,
       `${(d.createActiveMs / 1000).toFixed(1)} s / ${(d.createServingMs / 1000).toFixed(1)} s (${f1(d.createServingMs / d.n)} ms each)`);
     once('5', `delete ${d.n} (cascade) → all gone`, `${(d.deleteMs / 1000).toFixed(1)} s`);
+    once('5', `agent restarted with ${d.n} running → API answers / all ${d.n} applied again (${d.resync.applied}/${d.n}; HAProxy workers kept ${d.resync.workersKept}/${d.n})`,
+      `${(d.resync.healthyMs / 1000).toFixed(2)} s / ${(d.resync.allAppliedMs / 1000).toFixed(2)} s`);
   }
   return rows.join('\n');
 }
@@ -955,11 +1008,6 @@ function reloadTable(r: ReloadsResult): string {
   add('Fulcrum (master-worker, master CLI `reload`)', r.fulcrum);
   add('hand-written, old style `-D -sf`', r.legacy);
   return lines.join('\n');
-}
-
-/** /proc/loadavg's first three fields. */
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 // ---- main ------------------------------------------------------------------------------------
@@ -1060,7 +1108,7 @@ async function main(): Promise<number> {
     ].join('\n'));
     if (o.json) {
       writeFileSync(o.json, `${JSON.stringify({
-        date: new Date().toISOString(), cpus: availableParallelism(), loadAverage: { before: loadBefore, after: loadAverage() },
+        date: new Date().toISOString(), cpus: availableParallelism(), machine: describeMachine(), loadAverage: { before: loadBefore, after: loadAverage() },
         options: { ...o, only: [...o.only] }, goals: GOALS, results,
       }, null, 2)}\n`);
     }

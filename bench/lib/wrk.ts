@@ -1,4 +1,4 @@
-/** @module bench/lib/wrk — runs wrk inside a (client) namespace and reads its report. */
+/** @module bench/lib/wrk — runs wrk (inside a client namespace, or on loopback) and reads its report. */
 import { run } from '../../src/drivers/sys/exec.js';
 
 /** What one wrk run reports. Errors are counted, not thrown: the bench reports them beside the rate. */
@@ -37,5 +37,18 @@ export function parseWrk(out: string): WrkResult {
 export async function wrkFrom(namespace: string, url: string, o: { threads: number; connections: number; seconds: number }): Promise<WrkResult> {
   const { stdout } = await run(['ip', 'netns', 'exec', namespace, 'wrk', '-t', String(o.threads), '-c', String(o.connections),
     '-d', `${o.seconds}s`, '--latency', url], { timeoutMs: (o.seconds + 20) * 1000 });
+  return parseWrk(stdout);
+}
+
+/**
+ * Runs `wrk --latency` from the root namespace against a loopback URL (the API benches), with
+ * extra request headers; one thread per connection up to 2 (the machine has 2 cores).
+ */
+export async function wrkLoopback(url: string, o: { connections: number; seconds: number; headers?: Record<string, string> }): Promise<WrkResult> {
+  if (!/^http:\/\/127\.\d+\.\d+\.\d+[:/]/.test(url)) throw new Error(`wrkLoopback: ${url} is not a loopback address`);
+  // --timeout 10s: Octavia's single sync worker queues requests for seconds at c = 32, and wrk's
+  // default 2 s would count them as errors instead of timing them.
+  const { stdout } = await run(['wrk', '-t', String(Math.min(2, o.connections)), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', '10s',
+    ...Object.entries(o.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), '--latency', url], { timeoutMs: (o.seconds + 20) * 1000 });
   return parseWrk(stdout);
 }
