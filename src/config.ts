@@ -31,6 +31,10 @@ export interface Config {
   tokenTtlSeconds: number;
   /** `--auth keystone`: the external Keystone and this service's account there. */
   keystone: KeystoneConfig | null;
+  /** The 32-byte key that encrypts the certificate store's secrets at rest. */
+  secretKeyFile: string;
+  /** True when the key file is the default one, which is created on the first start. */
+  isDefaultSecretKey: boolean;
 }
 
 export interface KeystoneConfig {
@@ -58,6 +62,8 @@ Options (each also read from the environment variable shown):
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, haproxy]
   --log-level LEVEL         fatal|error|warn|info|debug                   [FULCRUM_LOG_LEVEL, info]
+  --secret-key-file FILE    key encrypting stored secrets (32 bytes,      [FULCRUM_SECRET_KEY_FILE, DATA_DIR/secret.key,
+                            base64 or hex, mode 0600)                      created on the first start]
   -h, --help                this help
 
 Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
@@ -96,6 +102,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
       'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
       'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
+      'secret-key-file': { type: 'string' },
     },
     strict: true,
   });
@@ -133,6 +140,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     interfaceDriver: pick('--interface-driver', values['interface-driver'] ?? env.FULCRUM_INTERFACE_DRIVER ?? 'netns', INTERFACE_DRIVERS),
     defaultProvider: values.provider ?? env.FULCRUM_PROVIDER ?? 'haproxy',
     logLevel: values['log-level'] ?? env.FULCRUM_LOG_LEVEL ?? 'info',
+    secretKeyFile: resolve(values['secret-key-file'] ?? env.FULCRUM_SECRET_KEY_FILE ?? join(dataDir, 'secret.key')),
+    isDefaultSecretKey: (values['secret-key-file'] ?? env.FULCRUM_SECRET_KEY_FILE) === undefined,
   };
 }
 

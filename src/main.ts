@@ -29,6 +29,9 @@ import { IdentityStore } from './store/identity-store.js';
 import { PostgresDialect } from './store/dialect-postgres.js';
 import { SqliteDialect } from './store/dialect-sqlite.js';
 import { SqlStore } from './store/sql-store.js';
+import { loadSecretKey, SecretStore } from './store/secret-store.js';
+import { OpensslPkcs12Reader } from './drivers/sys/openssl.js';
+import { tlsResolver } from './service/secrets.js';
 import type { SqlDialect } from './store/sql.js';
 
 /** Opens the configured database, migrated. */
@@ -100,12 +103,21 @@ async function up(argv: readonly string[]): Promise<number> {
   const hub = new EventHub();
   hub.attach(store);
   const providers = makeProviders(config, log, metrics);
+  let secretKey: Buffer;
+  try {
+    secretKey = loadSecretKey(config.secretKeyFile, config.isDefaultSecretKey);
+  } catch (err) {
+    process.stderr.write(`fulcrum up: --secret-key-file: ${(err as Error).message}\n`);
+    return 2;
+  }
+  // The certificate store: the API serves it under /key-manager, the agent reads certificates from it.
+  const secrets = { secrets: new SecretStore(store.sqlDialect, secretKey), pkcs12: new OpensslPkcs12Reader() };
   if (!providers.has(config.defaultProvider)) {
     process.stderr.write(`fulcrum up: --provider ${config.defaultProvider} is not available (have: ${[...providers.keys()].join(', ')})\n`);
     return 2;
   }
   let ready = false;
-  const agent = new Agent({ store, providers, log: log.child({ component: 'agent' }), metrics });
+  const agent = new Agent({ store, providers, log: log.child({ component: 'agent' }), metrics, tls: tlsResolver(secrets) });
   const app = await buildServer({
     store,
     providers: { enabled: [...providers.values()].map((p) => ({ name: p.name, description: p.description })), defaultProvider: config.defaultProvider },
@@ -114,6 +126,7 @@ async function up(argv: readonly string[]): Promise<number> {
     isReady: () => ready,
     metrics,
     events: { hub },
+    secrets,
   }, { logger: log.child({ component: 'api' }) });
   await agent.start();
   const address = await app.listen({ host: config.listenHost, port: config.listenPort });

@@ -6,6 +6,7 @@ import type {
   HealthMonitorId, L7PolicyId, L7RuleId, ListenerId, LoadBalancerId, MemberId, NetworkId, PoolId, PortId, SubnetId,
 } from './ids.js';
 import type { OperatingStatus, ProvisioningStatus } from './status.js';
+import type { TlsMaterial } from './tls.js';
 
 /** Fields every Octavia object has. */
 export interface Base {
@@ -83,6 +84,10 @@ export interface Listener extends Base {
   tlsCiphers: string | null;
   tlsVersions: string[] | null;
   alpnProtocols: string[] | null;
+  /** HTTP Strict Transport Security (TERMINATED_HTTPS only): max-age in seconds, null for none. */
+  hstsMaxAge: number | null;
+  hstsIncludeSubdomains: boolean;
+  hstsPreload: boolean;
 }
 
 export interface SessionPersistence {
@@ -291,4 +296,9 @@ export interface LoadBalancerGraph {
   subnets: readonly Subnet[];
   /** The networks of the VIP port and the member ports (for their MTU). */
   networks: readonly Network[];
+  /**
+   * The certificates, CAs and CRLs the listeners and pools reference, resolved by the agent from
+   * the certificate store just before an apply (absent when nothing uses TLS).
+   */
+  tls?: TlsMaterial;
 }

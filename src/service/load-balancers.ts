@@ -11,6 +11,8 @@ import { nowTimestamp } from '../domain/time.js';
 import type { ListQuery, Store, Tx } from '../store/store.js';
 import { owningProject, type Caller } from './context.js';
 import { createGraph, type GraphListenerCreate, type GraphPoolCreate } from './graph.js';
+import type { TlsResolver } from '../domain/tls.js';
+import { checkGraphTls } from './certificates.js';
 import { deletedL7Of } from './l7policies.js';
 import { getVisible, listVisible, lockMutable, notFoundError, withRelations, type View } from './objects.js';
 import { createPort, subnetsOf } from './ports.js';
@@ -106,7 +108,7 @@ async function resolveVip(tx: Tx, input: LoadBalancerCreate, lbId: string, proje
 
 /** Creates a load balancer (and, fully populated, its whole tree) in PENDING_CREATE. */
 export async function createLoadBalancer(
-  store: Store, caller: Caller, providers: ProviderConfig, input: LoadBalancerCreate,
+  store: Store, caller: Caller, providers: ProviderConfig, input: LoadBalancerCreate, tls?: TlsResolver,
 ): Promise<{ view: View<LoadBalancer>; children: Awaited<ReturnType<typeof createGraph>> }> {
   const projectId = owningProject(caller, input.projectId);
   const provider = input.provider ?? providers.defaultProvider;
@@ -115,6 +117,7 @@ export async function createLoadBalancer(
   }
   if (input.flavorId !== undefined) throw validationFailure('Invalid flavor_id.', 'flavor_id');
   if (input.availabilityZone !== undefined) throw validationFailure('Invalid availability zone.', 'availability_zone');
+  await checkGraphTls(tls, projectId, input);
   return store.transaction(async (tx) => {
     const id = newId<'LoadBalancer'>() as LoadBalancerId;
     const port = await resolveVip(tx, input, id, projectId);

@@ -5,7 +5,7 @@ import {
   createLoadBalancer, deleteLoadBalancer, getLoadBalancer, listLoadBalancers, loadBalancerStatus, statistics,
   updateLoadBalancer, type StatusTree,
 } from '../../service/load-balancers.js';
-import type { ApiDeps } from '../deps.js';
+import { tlsOf, type ApiDeps } from '../deps.js';
 import { callerOf } from '../auth.js';
 import { pageLinks, parseList, rawQuery, selectFields } from './lists.js';
 import { defined, envelope, LoadBalancerPut, loadBalancerPost } from './schemas.js';
@@ -74,7 +74,7 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }),
       ...graphToInput(listeners ?? [], pools ?? []),
     };
-    const { view, children } = await createLoadBalancer(store, callerOf(request), deps.providers, input);
+    const { view, children } = await createLoadBalancer(store, callerOf(request), deps.providers, input, tlsOf(deps));
     const lb = loadBalancerToWire(view);
     if (children.listeners.length > 0 || children.pools.length > 0) {
       const full = graphToWire(children, { listenerToWire, poolToWire, memberToWire, healthMonitorToWire });

@@ -4,7 +4,7 @@
  * Member changes go through the runtime API without a reload; anything else is a hitless reload
  * with a logged reason; a configuration HAProxy rejects is never loaded.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
@@ -18,6 +18,7 @@ import type { Counter, MetricsRegistry } from '../../domain/metrics.js';
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig } from './render.js';
+import { tlsFiles } from './render-tls.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StatRow } from './stats.js';
 
@@ -114,8 +115,11 @@ export class HaproxyProvider implements Provider {
     mkdirSync(this.dirOf(lbId), { recursive: true, mode: 0o700 });
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
+    const tlsDir = join(this.dirOf(lbId), 'tls');
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
-    const text = renderConfig(graph, instance.paths, { bindAddress: plug.bindAddress });
+    const text = renderConfig(graph, { ...instance.paths, tlsDir }, { bindAddress: plug.bindAddress });
+    // The files the configuration reads are in place before HAProxy reads it (or `haproxy -c` checks it).
+    const stale = writeTlsFiles(tlsDir, tlsFiles(graph, tlsDir));
     const pid = await instance.masterPid();
     if (pid === null) {
       // No separate `haproxy -c` here: HAProxy refuses a bad file as it starts (see startWith).
@@ -161,6 +165,7 @@ export class HaproxyProvider implements Provider {
     }
     this.#adopted.add(lbId);
     this.#watch(lbId, this.#running.get(lbId)!);
+    for (const f of stale) rmSync(f, { force: true });
     return { operating: await this.#operatingAfterApply(graph, api), ...(retired ? { retiredCounters: retired } : {}) };
   }
 
@@ -242,6 +247,24 @@ export class HaproxyProvider implements Provider {
     this.#running.clear();
     this.#plugged.clear();
   }
+}
+
+/**
+ * Writes the TLS files (certificates with their keys, CAs, CRLs, crt-lists) owner-only (0600)
+ * in an owner-only directory, each atomically and only when its content changed; returns the
+ * files in the directory that are no longer needed (removed once the new configuration runs).
+ */
+function writeTlsFiles(dir: string, files: readonly { path: string; content: string }[]): string[] {
+  if (files.length === 0 && !existsSync(dir)) return [];
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const wanted = new Set(files.map((f) => f.path));
+  for (const f of files) {
+    if (existsSync(f.path) && readFileSync(f.path, 'utf8') === f.content) continue;
+    const tmp = `${f.path}.tmp`;
+    writeFileSync(tmp, f.content, { mode: 0o600 });
+    renameSync(tmp, f.path);
+  }
+  return readdirSync(dir).map((n) => join(dir, n)).filter((p) => !wanted.has(p));
 }
 
 /** How long a `del server` waits for the server's last request to finish before a reload does the job. */
