@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(haproxy iproute2 iputils-arping procps iptables)
 if [ "${1:-}" = --test ]; then
-  pkgs+=(postgresql python3-neutronclient python3-octaviaclient python3-openstackclient python3-openstacksdk curl wrk prometheus)
+  pkgs+=(postgresql python3-neutronclient python3-octaviaclient python3-openstackclient python3-openstacksdk python3-barbicanclient curl wrk prometheus)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
