@@ -3,7 +3,7 @@
 #   scripts/install-system-deps.sh          what `fulcrum up` needs
 #   scripts/install-system-deps.sh --test   plus what the tests need (PostgreSQL, OpenStack clients)
 set -euo pipefail
-pkgs=(haproxy iproute2 iputils-arping procps iptables)
+pkgs=(haproxy iproute2 iputils-arping procps iptables openssl)
 if [ "${1:-}" = --test ]; then
   pkgs+=(postgresql python3-neutronclient python3-octaviaclient python3-openstackclient python3-openstacksdk python3-barbicanclient curl wrk prometheus)
 fi
