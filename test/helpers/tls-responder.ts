@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 
-const [mode, address = '0.0.0.0', port = '80', cert = '', key = '', text = 'secure'] = process.argv.slice(2);
+const [mode, address = '', port = '', cert = '', key = '', text = 'secure'] = process.argv.slice(2);
+// `node --test dist/test` loads every file here: without its arguments this is no server and exits at once.
+if ((mode !== 'echo' && mode !== 'https') || address === '' || port === '') process.exit(0);
 const server = mode === 'https'
   ? createTlsServer({ cert: readFileSync(cert), key: readFileSync(key) }, (_req, res) => res.end(`${text}\n`))
   : createServer((req, res) => {
