@@ -54,6 +54,10 @@ export interface Config {
   namespacePrefix: string;
   /** Quota defaults per resource (-1: unlimited), for projects without a quota of their own. */
   quotaDefaults: Record<QuotaResource, number>;
+  /** The 32-byte key that encrypts the certificate store's secrets at rest. */
+  secretKeyFile: string;
+  /** True when the key file is the default one, which is created on the first start. */
+  isDefaultSecretKey: boolean;
 }
 
 /** The quota resources (domain/operator's QUOTA_RESOURCES; config imports nothing of src). */
@@ -108,6 +112,8 @@ Options (each also read from the environment variable shown):
   --failover-threshold N    this many load balancers on dead agents at     [FULCRUM_FAILOVER_THRESHOLD, 20]
                             once stop every rebuild (a partition, not a dead node)
   --vni-range MIN:MAX       VXLAN ids new networks take                   [FULCRUM_VNI_RANGE, 1:16777215]
+  --secret-key-file FILE    key encrypting stored secrets (32 bytes,      [FULCRUM_SECRET_KEY_FILE, DATA_DIR/secret.key,
+                            base64 or hex, mode 0600)                      created on the first start]
   -h, --help                this help
 
 Identity (--auth embedded: Fulcrum serves Keystone v3 at PUBLIC_URL/v3):
@@ -190,6 +196,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'vxlan-dev': { type: 'string' }, 'vxlan-group': { type: 'string' }, 'bridge-netns': { type: 'string' },
       'namespace-prefix': { type: 'string' },
       ...Object.fromEntries(QUOTA_OPTIONS.map(([flag]) => [flag, { type: 'string' as const }])),
+      'secret-key-file': { type: 'string' },
     },
     strict: true,
   });
@@ -241,6 +248,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     vxlan: vxlanConfig(values['vxlan-local-ip'] ?? env.FULCRUM_VXLAN_LOCAL_IP, values['vxlan-dev'] ?? env.FULCRUM_VXLAN_DEV, values['vxlan-group'] ?? env.FULCRUM_VXLAN_GROUP ?? '239.1.1.1'),
     bridgeNetns: linkish('--bridge-netns', values['bridge-netns'] ?? env.FULCRUM_BRIDGE_NETNS ?? null, 64),
     namespacePrefix: linkish('--namespace-prefix', values['namespace-prefix'] ?? env.FULCRUM_NAMESPACE_PREFIX ?? 'qlbaas-', 20)!,
+    secretKeyFile: resolve(values['secret-key-file'] ?? env.FULCRUM_SECRET_KEY_FILE ?? join(dataDir, 'secret.key')),
+    isDefaultSecretKey: (values['secret-key-file'] ?? env.FULCRUM_SECRET_KEY_FILE) === undefined,
   };
 }
 

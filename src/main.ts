@@ -30,6 +30,9 @@ import { IdentityStore } from './store/identity-store.js';
 import { PostgresDialect } from './store/dialect-postgres.js';
 import { SqliteDialect } from './store/dialect-sqlite.js';
 import { SqlStore } from './store/sql-store.js';
+import { loadSecretKey, SecretStore } from './store/secret-store.js';
+import { OpensslPkcs12Reader } from './drivers/sys/openssl.js';
+import { tlsResolver } from './service/secrets.js';
 import type { SqlDialect } from './store/sql.js';
 import { startRebuildLoop } from './service/scheduler.js';
 import { setQuotaDefaults } from './service/quotas.js';
@@ -119,6 +122,16 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
   const store = await openStore(config.database);
   // One registry for the process: the API, the agent and the HAProxy provider record into it.
   const metrics = new MetricsRegistry();
+  let secretKey: Buffer;
+  try {
+    secretKey = loadSecretKey(config.secretKeyFile, config.isDefaultSecretKey);
+  } catch (err) {
+    process.stderr.write(`fulcrum ${role}: --secret-key-file: ${(err as Error).message}\n`);
+    return 2;
+  }
+  // The certificate store: the API serves it under /key-manager, the agent reads certificates from
+  // it. Every server and agent on one database needs the same key file.
+  const secrets = { secrets: new SecretStore(store.sqlDialect, secretKey), pkcs12: new OpensslPkcs12Reader() };
   let agent: Agent | undefined;
   let providerConfig = { enabled: SERVER_PROVIDERS, defaultProvider: config.defaultProvider, agentHost: config.host };
   let providers: Map<string, Provider> | undefined;
@@ -136,7 +149,7 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
       agentHost: config.host,
     };
     agent = new Agent({
-      store, providers, log: log.child({ component: 'agent' }), metrics,
+      store, providers, log: log.child({ component: 'agent' }), metrics, tls: tlsResolver(secrets),
       host: config.host, heartbeatMs: config.heartbeatMs,
       // Neutron's agents report their tunnel endpoint the same way.
       configurations: {
@@ -168,6 +181,7 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
       events: runsAgent ? { hub: hub! } : false,
       scheduling,
       vniRange: config.vniRange,
+      secrets,
       // Rendered configurations live with the agent that renders them: `fulcrum server` has none.
       ...(providers ? { renderedConfig: async (provider: string, lbId: string) => (await providers!.get(provider)?.renderedConfig(lbId)) ?? null } : {}),
     }, { logger: log.child({ component: 'api' }) })

@@ -6,6 +6,7 @@
 import { FulcrumError } from '../domain/errors.js';
 import type { Counter, Histogram, MetricsRegistry } from '../domain/metrics.js';
 import type { LoadBalancerGraph } from '../domain/model.js';
+import { graphNeedsTls, resolveGraphTls, type TlsResolver } from '../domain/tls.js';
 import type { OperatingStatus } from '../domain/status.js';
 import type { Store } from '../store/store.js';
 import type { Observation, Provider } from '../drivers/provider.js';
@@ -45,6 +46,11 @@ export interface AgentOptions {
   configurations?: Readonly<Record<string, unknown>>;
   /** Heartbeat period (ms, default 1000); an agent silent for the servers' down time is dead. */
   heartbeatMs?: number;
+  /**
+   * The certificate store, read just before an apply when listeners or pools reference
+   * certificates, CAs or CRLs (their material travels in the graph's `tls`, never in the store's rows).
+   */
+  tls?: TlsResolver;
 }
 
 export class Agent {
@@ -259,7 +265,7 @@ export class Agent {
     if (mine && mine.loadBalancer.generation === generation && lb.appliedGeneration >= generation &&
       !lb.provisioningStatus.startsWith('PENDING_')) return 'done';
     try {
-      const result = await provider.apply(graph);
+      const result = await provider.apply(await this.#withTls(graph));
       if (result.retiredCounters) await store.recordCounters(lbId, result.retiredCounters.epoch, result.retiredCounters.byListener);
       await store.recordApplied(lbId, { generation, ok: true, operating: result.operating });
       this.#applied.set(lbId, graph);
@@ -289,6 +295,16 @@ export class Agent {
     }
     this.#opts.log.info({ lb: lbId }, 'load balancer is placed on another agent; removed here');
     return 'done';
+  }
+
+  /**
+   * The graph with its TLS material. A reference that no longer resolves (its secret deleted)
+   * fails the apply: the objects go to ERROR, the running configuration keeps serving.
+   */
+  async #withTls(graph: LoadBalancerGraph): Promise<LoadBalancerGraph> {
+    if (!graphNeedsTls(graph)) return graph;
+    if (!this.#opts.tls) throw new FulcrumError('VALIDATION', 'This agent has no certificate store to read certificates from.');
+    return { ...graph, tls: await resolveGraphTls(this.#opts.tls, graph) };
   }
 
   #forget(lbId: string): void {

@@ -6,6 +6,8 @@ import type { Authenticator } from './auth.js';
 import type { EventStreamOptions } from './octavia/events.js';
 import type { MetricsRegistry } from '../domain/metrics.js';
 import type { IdentityRouteDeps } from './identity/routes.js';
+import { tlsResolver, type SecretDeps } from '../service/secrets.js';
+import type { TlsResolver } from '../domain/tls.js';
 
 /** A load balancer's configuration as its data plane runs it (a provider's `renderedConfig`). */
 export interface RenderedConfig {
@@ -50,6 +52,16 @@ export interface ApiDeps {
   scheduling?: SchedulingOptions;
   /** The VXLAN ids (VNIs) new networks take, lowest free first (default 1–16777215). */
   vniRange?: readonly [number, number];
+  /**
+   * The certificate store (Barbican v1 subset under `/key-manager`) and the PKCS12 reader. Without
+   * it there is no `/key-manager`, and every certificate reference is refused as unretrievable.
+   */
+  secrets?: SecretDeps;
   /** True once the service can answer (store open, agent started). */
   isReady: () => boolean;
+}
+
+/** The certificate store as the listener and pool checks read it (none without a store). */
+export function tlsOf(deps: ApiDeps): TlsResolver | undefined {
+  return deps.secrets && tlsResolver(deps.secrets);
 }

@@ -6,12 +6,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FulcrumError } from '../domain/errors.js';
 
-export type ApiFamily = 'octavia' | 'neutron' | 'plain';
+export type ApiFamily = 'octavia' | 'neutron' | 'barbican' | 'plain';
 
 /** Which error format a request's path calls for. */
 export function familyOf(url: string): ApiFamily {
   if (/^\/v2(\.0)?\/(lbaas|octavia)(\/|\?|$)/.test(url)) return 'octavia';
   if (/^\/v2\.0\//.test(url)) return 'neutron';
+  if (/^\/key-manager(\/|\?|$)/.test(url)) return 'barbican';
   return 'plain';
 }
 
@@ -171,11 +172,19 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   else if (fe.detail) request.log.info({ code: fe.code, detail: fe.detail }, fe.message);
   const family = familyOf(request.url);
   reply.code(fe.status).header('content-type', 'application/json');
+  if (family === 'barbican') return reply.send({ code: fe.status, title: HTTP_TITLES[fe.status] ?? 'Error', description: fe.message });
   if (family === 'neutron') {
     return reply.send({ NeutronError: { type: fe.neutronType ?? neutronTypeOf(fe), message: fe.message, detail: '' } });
   }
   return reply.send({ faultcode: fe.status >= 500 ? 'Server' : 'Client', faultstring: fe.message, debuginfo: null });
 }
+
+/** The reason phrases Barbican's error bodies carry as `title`. */
+const HTTP_TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 409: 'Conflict', 413: 'Request Entity Too Large', 415: 'Unsupported Media Type',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
+};
 
 function neutronTypeOf(fe: FulcrumError): string {
   switch (fe.code) {

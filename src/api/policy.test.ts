@@ -12,9 +12,9 @@ import { makeCaller, POLICY, policyKey, isOpenRoute, registeredRoutes, type Rule
 
 /** What each role may do in its own project, by rule (Octavia's defaults, read from octavia/policies). */
 const ALLOWED: Record<string, readonly Rule[]> = {
-  admin: ['read', 'read-global', 'write', 'admin', 'read-quota', 'read-quota-global', 'write-quota', 'network-read', 'network-write'],
-  member: ['read', 'write', 'read-quota', 'network-read', 'network-write'],
-  reader: ['read', 'read-quota', 'network-read'],
+  admin: ['read', 'read-global', 'write', 'admin', 'read-quota', 'read-quota-global', 'write-quota', 'network-read', 'network-write', 'secret-read', 'secret-write'],
+  member: ['read', 'write', 'read-quota', 'network-read', 'network-write', 'secret-read', 'secret-write'],
+  reader: ['read', 'read-quota', 'network-read', 'secret-read'],
   'load-balancer_admin': ['read', 'read-global', 'write', 'admin', 'read-quota', 'read-quota-global', 'write-quota'],
   'load-balancer_member': ['read', 'write', 'read-quota'],
   'load-balancer_observer': ['read', 'read-quota'],
@@ -98,6 +98,8 @@ test('matrix: each route × each role in its own project is refused (403, Octavi
         // Octavia's body on its own routes and on Fulcrum's (/metrics); Neutron's on the network APIs.
         if ((pattern.includes('/lbaas/') && !pattern.startsWith('/network')) || /^\/v2(\.0)?\/octavia\//.test(pattern) || pattern === '/metrics') {
           assert.deepEqual(r.body, { faultcode: 'Client', faultstring: 'Policy does not allow this request to be performed.', debuginfo: null });
+        } else if (pattern.startsWith('/key-manager')) {
+          assert.deepEqual(r.body, { code: 403, title: 'Forbidden', description: 'Policy does not allow this request to be performed.' });
         } else {
           assert.equal(r.body.NeutronError.type, 'PolicyNotAuthorized');
         }

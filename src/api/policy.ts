@@ -16,7 +16,7 @@ import type { Caller } from '../service/context.js';
 export type Rule =
   | 'read' | 'read-global' | 'write' | 'admin'
   | 'read-quota' | 'read-quota-global' | 'write-quota'
-  | 'network-read' | 'network-write';
+  | 'network-read' | 'network-write' | 'secret-read' | 'secret-write';
 
 /** Keystone's implied roles: admin implies member, member implies reader. */
 const IMPLIED: Readonly<Record<string, readonly string[]>> = { admin: ['member', 'reader'], member: ['reader'] };
@@ -61,6 +61,9 @@ export function allows(caller: Pick<Caller, 'roles' | 'projectId' | 'noauth'>, r
     // Neutron's defaults: project readers read, project members write, admins do anything.
     case 'network-read': return p.netReader!;
     case 'network-write': return p.netMember!;
+    // Barbican's defaults know Keystone's default roles too; reading a payload is a member's (secret:decrypt).
+    case 'secret-read': return p.netReader!;
+    case 'secret-write': return p.netMember!;
   }
 }
 
@@ -145,6 +148,16 @@ export const POLICY: Readonly<Record<string, Entry>> = {
   'GET /v2/lbaas/events': { name: 'fulcrum:events:get_all', rule: 'read' },
   // Metrics name every project's objects: admins only (or the unauthenticated --metrics-listen address).
   'GET /metrics': { name: 'fulcrum:metrics:get', rule: 'admin' },
+  // The certificate store (Barbican's secret:* and container:* rules, default roles).
+  'GET /key-manager/v1/secrets': { name: 'secrets:get', rule: 'secret-read' },
+  'POST /key-manager/v1/secrets': { name: 'secrets:post', rule: 'secret-write' },
+  'GET /key-manager/v1/secrets/:id': { name: 'secret:get', rule: 'secret-read' },
+  'GET /key-manager/v1/secrets/:id/payload': { name: 'secret:decrypt', rule: 'secret-write' },
+  'DELETE /key-manager/v1/secrets/:id': { name: 'secret:delete', rule: 'secret-write' },
+  'GET /key-manager/v1/containers': { name: 'containers:get', rule: 'secret-read' },
+  'POST /key-manager/v1/containers': { name: 'containers:post', rule: 'secret-write' },
+  'GET /key-manager/v1/containers/:id': { name: 'container:get', rule: 'secret-read' },
+  'DELETE /key-manager/v1/containers/:id': { name: 'container:delete', rule: 'secret-write' },
   ...neutron('network', '/v2.0/networks'),
   ...neutron('subnet', '/v2.0/subnets'),
   ...neutron('port', '/v2.0/ports'),
@@ -166,7 +179,8 @@ export function isIdentityUrl(url: string): boolean {
  */
 export function isOpenRoute(url: string): boolean {
   return url === '/' || url === '/dashboard' || url.startsWith('/dashboard/') || url === '/v2' || url === '/v2.0' || url === '/healthcheck' || url === '/network' ||
-    url === '/network/' || url === '/network/v2.0' || url === '/network/v2.0/extensions' || isIdentityUrl(url);
+    url === '/network/' || url === '/network/v2.0' || url === '/network/v2.0/extensions' || isIdentityUrl(url) ||
+    url === '/key-manager' || url === '/key-manager/' || url === '/key-manager/v1';
 }
 
 /** The table key of a registered route: its method and path with aliases folded. */

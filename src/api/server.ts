@@ -28,6 +28,7 @@ import { versionRoutes } from './versions.js';
 import { networkRoutes } from './network/routes.js';
 import { networkEndpointRoutes } from './neutron-lbaas/endpoint.js';
 import { identityRoutes } from './identity/routes.js';
+import { keyManagerRoutes } from './key-manager/routes.js';
 
 export interface ServerOptions {
   /** A pino logger (or `false` for none). */
@@ -126,6 +127,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
   await app.register(async (scope) => networkRoutes(scope, deps), { prefix: '/v2.0' });
   // The network endpoint (catalog: http://HOST:PORT/network): Neutron's networks and LBaaS v2.
   await app.register(async (scope) => networkEndpointRoutes(scope, deps), { prefix: '/network' });
+  if (deps.secrets) await keyManagerRoutes(app, deps.secrets);
   if (deps.identity) {
     // In the catalog, identity is PUBLIC_URL/identity/v3 with Keystone's version list at
     // /identity: keystoneauth discovers a service at its endpoint's unversioned URL, and for

@@ -7,6 +7,7 @@ import type {
 } from './ids.js';
 import type { OperatingStatus, ProvisioningStatus } from './status.js';
 import type { FlavorSettings } from './operator.js';
+import type { TlsMaterial } from './tls.js';
 
 /** Fields every Octavia object has. */
 export interface Base {
@@ -84,6 +85,10 @@ export interface Listener extends Base {
   tlsCiphers: string | null;
   tlsVersions: string[] | null;
   alpnProtocols: string[] | null;
+  /** HTTP Strict Transport Security (TERMINATED_HTTPS only): max-age in seconds, null for none. */
+  hstsMaxAge: number | null;
+  hstsIncludeSubdomains: boolean;
+  hstsPreload: boolean;
 }
 
 export interface SessionPersistence {
@@ -304,4 +309,9 @@ export interface LoadBalancerGraph {
    * running one's, the provider tears the instance down and builds it again (a failover).
    */
   amphoraId?: string;
+  /**
+   * The certificates, CAs and CRLs the listeners and pools reference, resolved by the agent from
+   * the certificate store just before an apply (absent when nothing uses TLS).
+   */
+  tls?: TlsMaterial;
 }

@@ -5,9 +5,9 @@ import { buildCatalog, identityUrl } from './catalog.js';
 import { versionDocument, versionsDocument } from './discovery.js';
 import { hashToken, isTokenShaped, keystoneTime, newAuditId, newToken } from './token.js';
 
-test('the catalog: identity, network and load-balancer in RegionOne, each with three interfaces, from the base URL', () => {
+test('the catalog: identity, network, load-balancer and key-manager in RegionOne, each with three interfaces, from the base URL', () => {
   const catalog = buildCatalog('http://10.0.0.1:9876/');
-  assert.deepEqual(catalog.map((s) => [s.type, s.name]), [['identity', 'keystone'], ['network', 'neutron'], ['load-balancer', 'octavia']]);
+  assert.deepEqual(catalog.map((s) => [s.type, s.name]), [['identity', 'keystone'], ['network', 'neutron'], ['load-balancer', 'octavia'], ['key-manager', 'barbican']]);
   for (const s of catalog) {
     assert.match(s.id, /^[0-9a-f]{32}$/);
     assert.deepEqual(s.endpoints.map((e) => e.interface), ['public', 'internal', 'admin']);
@@ -17,8 +17,8 @@ test('the catalog: identity, network and load-balancer in RegionOne, each with t
       assert.equal(e.region_id, 'RegionOne');
     }
   }
-  assert.deepEqual(catalog.map((s) => s.endpoints[0]!.url), ['http://10.0.0.1:9876/v3', 'http://10.0.0.1:9876/network', 'http://10.0.0.1:9876']);
-  assert.equal(new Set(catalog.flatMap((s) => s.endpoints.map((e) => e.id))).size, 9, 'endpoint ids are distinct');
+  assert.deepEqual(catalog.map((s) => s.endpoints[0]!.url), ['http://10.0.0.1:9876/v3', 'http://10.0.0.1:9876/network', 'http://10.0.0.1:9876', 'http://10.0.0.1:9876/key-manager']);
+  assert.equal(new Set(catalog.flatMap((s) => s.endpoints.map((e) => e.id))).size, 12, 'endpoint ids are distinct');
   assert.deepEqual(buildCatalog('https://lb.example.com'), buildCatalog('https://lb.example.com'), 'ids are stable');
   const other = buildCatalog('https://lb.example.com/fulcrum', { region: 'east', paths: { network: '/net' } });
   assert.equal(other[1]!.endpoints[2]!.url, 'https://lb.example.com/fulcrum/net');

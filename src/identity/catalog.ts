@@ -1,6 +1,6 @@
 /**
  * @module identity/catalog — the service catalog Fulcrum hands out in tokens: one region, three
- * services (identity, network, load-balancer), each with public/internal/admin endpoints built
+ * services (identity, network, load-balancer, key-manager), each with public/internal/admin endpoints built
  * from the URL the server is reached at. Pure: ids are derived, so the catalog is stable.
  */
 import { createHash } from 'node:crypto';
@@ -33,9 +33,11 @@ export interface ServicePaths {
   network: string;
   /** The Octavia API root (clients append `/v2/lbaas/…`). */
   loadBalancer: string;
+  /** The certificate store, a Barbican v1 subset (clients append `/v1/secrets`, `/v1/containers`). */
+  keyManager: string;
 }
 
-export const DEFAULT_PATHS: ServicePaths = { identity: '/v3', network: '/network', loadBalancer: '' };
+export const DEFAULT_PATHS: ServicePaths = { identity: '/v3', network: '/network', loadBalancer: '', keyManager: '/key-manager' };
 
 /** Options of {@link buildCatalog}. */
 export interface CatalogOptions {
@@ -66,6 +68,7 @@ export function buildCatalog(baseUrl: string, opts: CatalogOptions = {}): Catalo
     ['identity', 'keystone', paths.identity],
     ['network', 'neutron', paths.network],
     ['load-balancer', 'octavia', paths.loadBalancer],
+    ['key-manager', 'barbican', paths.keyManager],
   ];
   return services.map(([type, name, path]) => ({
     type,

@@ -18,6 +18,8 @@ import {
 } from './children.js';
 import type { Caller } from './context.js';
 import { checkDefaultPoolNotRedirected, deletedL7Of } from './l7policies.js';
+import { checkListenerTls } from './certificates.js';
+import type { TlsResolver } from '../domain/tls.js';
 import { getVisible, listVisible, lockMutable, viewOf, withRelations, type View } from './objects.js';
 import { enforceQuotas } from './quotas.js';
 
@@ -45,6 +47,9 @@ export interface ListenerFields {
   tlsCiphers?: string;
   tlsVersions?: string[];
   alpnProtocols?: string[];
+  hstsMaxAge?: number;
+  hstsIncludeSubdomains?: boolean;
+  hstsPreload?: boolean;
 }
 
 /** `POST /listeners`. */
@@ -75,6 +80,19 @@ export interface ListenerUpdate {
   tlsCiphers?: string | null;
   tlsVersions?: string[] | null;
   alpnProtocols?: string[] | null;
+  hstsMaxAge?: number | null;
+  hstsIncludeSubdomains?: boolean;
+  hstsPreload?: boolean;
+}
+
+/** Octavia's HSTS rules (listener.py): the flags need a max-age, and only TERMINATED_HTTPS sends the header. */
+function checkHsts(protocol: ListenerProtocol, maxAge: number | null | undefined, flags: boolean): void {
+  if (flags && (maxAge === null || maxAge === undefined)) {
+    throw validationFailure('HSTS configuration options hsts_include_subdomains and hsts_preload only make sense if hsts_max_age is set as well.', 'hsts_max_age');
+  }
+  if (maxAge !== null && maxAge !== undefined && protocol !== 'TERMINATED_HTTPS') {
+    throw validationFailure('The HSTS feature can only be used in combination with TERMINATED_HTTPS listeners.', 'hsts_max_age');
+  }
 }
 
 /** Octavia `_validate_insert_headers`, with its (Python-flavoured) messages. */
@@ -134,6 +152,7 @@ export function buildListener(lb: LoadBalancer, projectId: string, input: Listen
   if (input.clientCrlContainerRef && !input.clientCaTlsContainerRef) {
     throw validationFailure('A client authentication CA reference is required to specify a client authentication revocation list.', 'client_crl_container_ref');
   }
+  checkHsts(protocol, input.hstsMaxAge, Boolean(input.hstsIncludeSubdomains || input.hstsPreload));
   const allowedCidrs = allowedCidrsFor(lb, input.allowedCidrs);
   const terminated = protocol === 'TERMINATED_HTTPS';
   const tlsVersions = input.tlsVersions ?? (terminated ? [...DEFAULT_TLS_VERSIONS] : null);
@@ -172,6 +191,9 @@ export function buildListener(lb: LoadBalancer, projectId: string, input: Listen
     tlsCiphers: input.tlsCiphers ?? (terminated ? DEFAULT_TLS_CIPHERS : null),
     tlsVersions,
     alpnProtocols,
+    hstsMaxAge: input.hstsMaxAge ?? null,
+    hstsIncludeSubdomains: input.hstsIncludeSubdomains ?? false,
+    hstsPreload: input.hstsPreload ?? false,
   };
 }
 
@@ -201,7 +223,11 @@ export async function addListener(tx: Tx, listener: Listener): Promise<void> {
 }
 
 /** Creates a listener on a load balancer; the load balancer goes PENDING_UPDATE. */
-export async function createListener(store: Store, caller: Caller, input: ListenerCreate): Promise<View<Listener>> {
+export async function createListener(store: Store, caller: Caller, input: ListenerCreate, tls?: TlsResolver): Promise<View<Listener>> {
+  // The certificate store is read before the transaction (on SQLite it would wait for it), after
+  // Octavia's other checks, so their messages come first.
+  const lb0 = await getVisible(store, caller, 'loadbalancer', input.loadBalancerId);
+  await checkListenerTls(tls, buildListener(lb0, childProject(caller, lb0, input.projectId), input));
   return store.transaction(async (tx) => {
     const lb = await getVisible(tx, caller, 'loadbalancer', input.loadBalancerId);
     const listener = buildListener(lb, childProject(caller, lb, input.projectId), input);
@@ -253,8 +279,15 @@ export function applyListenerUpdate(lb: LoadBalancer, cur: Listener, patch: List
   if (p.alpnProtocols !== undefined) checkAlpnProtocols(p.alpnProtocols);
   if (p.defaultPoolId && protocol === 'PROMETHEUS') throw noChildren(protocol);
   const pick = <T>(v: T | null | undefined, onNull: T, keep: T): T => (v === undefined ? keep : v === null ? onNull : v);
+  const hstsMaxAge = pick(p.hstsMaxAge, null, cur.hstsMaxAge);
+  const hstsIncludeSubdomains = p.hstsIncludeSubdomains ?? cur.hstsIncludeSubdomains;
+  const hstsPreload = p.hstsPreload ?? cur.hstsPreload;
+  checkHsts(protocol, hstsMaxAge, hstsIncludeSubdomains || hstsPreload);
   return {
     ...cur,
+    hstsMaxAge,
+    hstsIncludeSubdomains,
+    hstsPreload,
     name: pick(p.name, '', cur.name),
     description: pick(p.description, '', cur.description),
     adminStateUp: p.adminStateUp ?? cur.adminStateUp,
@@ -279,7 +312,9 @@ export function applyListenerUpdate(lb: LoadBalancer, cur: Listener, patch: List
 }
 
 /** Changes a listener; it and its load balancer go PENDING_UPDATE. */
-export async function updateListener(store: Store, caller: Caller, id: string, patch: ListenerUpdate): Promise<View<Listener>> {
+export async function updateListener(store: Store, caller: Caller, id: string, patch: ListenerUpdate, tls?: TlsResolver): Promise<View<Listener>> {
+  const cur0 = await getVisible(store, caller, 'listener', id);
+  await checkListenerTls(tls, applyListenerUpdate(await getVisible(store, caller, 'loadbalancer', cur0.loadBalancerId), cur0, patch));
   return store.transaction(async (tx) => {
     const cur = await getVisible(tx, caller, 'listener', id);
     const lb = await getVisible(tx, caller, 'loadbalancer', cur.loadBalancerId);

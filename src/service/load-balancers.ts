@@ -11,6 +11,8 @@ import { nowTimestamp } from '../domain/time.js';
 import type { ListQuery, Store, Tx } from '../store/store.js';
 import { owningProject, type Caller } from './context.js';
 import { createGraph, type GraphListenerCreate, type GraphPoolCreate } from './graph.js';
+import type { TlsResolver } from '../domain/tls.js';
+import { checkGraphTls } from './certificates.js';
 import { deletedL7Of } from './l7policies.js';
 import { getVisible, listVisible, lockMutable, notFoundError, withRelations, type View } from './objects.js';
 import { createPort, subnetsOf } from './ports.js';
@@ -125,12 +127,13 @@ async function resolveVip(tx: Tx, input: LoadBalancerCreate, lbId: string, proje
  * agent in the same transaction (or left for the scheduler's sweep when no agent is alive).
  */
 export async function createLoadBalancer(
-  store: Store, caller: Caller, providers: ProviderConfig, input: LoadBalancerCreate, scheduling: SchedulingOptions = {},
+  store: Store, caller: Caller, providers: ProviderConfig, input: LoadBalancerCreate, scheduling: SchedulingOptions = {}, tls?: TlsResolver,
 ): Promise<{ view: View<LoadBalancer>; children: Awaited<ReturnType<typeof createGraph>> }> {
   const projectId = owningProject(caller, input.projectId);
   if (input.provider !== undefined && !providers.enabled.some((p) => p.name === input.provider)) {
     throw new FulcrumError('VALIDATION', `Provider '${input.provider}' is not enabled.`, { field: 'provider' });
   }
+  await checkGraphTls(tls, projectId, input);
   return store.transaction(async (tx) => {
     // Read in the transaction: a flavor or zone in use cannot be deleted, and this create uses it.
     const { provider, flavorId, availabilityZone } = await resolveFlavorAndZone(tx, providers, input);

@@ -20,6 +20,8 @@ import {
 import type { Caller } from './context.js';
 import { getVisible, listVisible, lockMutable, viewOf, withRelations, type View } from './objects.js';
 import { enforceQuotas } from './quotas.js';
+import { checkPoolTls } from './certificates.js';
+import type { TlsResolver } from '../domain/tls.js';
 
 /** Session persistence as a request gives it (`type` may be left out only on PUT). */
 export interface SessionPersistenceInput {
@@ -170,7 +172,13 @@ export async function addPool(tx: Tx, pool: Pool, listenerId: string | null): Pr
 }
 
 /** Creates a pool; with `listenerId` it becomes that listener's default pool, which goes PENDING_UPDATE. */
-export async function createPool(store: Store, caller: Caller, input: PoolCreate): Promise<View<Pool>> {
+export async function createPool(store: Store, caller: Caller, input: PoolCreate, tls?: TlsResolver): Promise<View<Pool>> {
+  // The certificate store is read before the transaction (on SQLite it would wait for it).
+  if (input.tlsContainerRef || input.caTlsContainerRef || input.crlContainerRef) {
+    const lbId = input.loadBalancerId ?? (input.listenerId ? (await getVisible(store, caller, 'listener', input.listenerId)).loadBalancerId : undefined);
+    const lb0 = lbId ? await getVisible(store, caller, 'loadbalancer', lbId) : null;
+    if (lb0) await checkPoolTls(tls, buildPool(lb0, childProject(caller, lb0, input.projectId), input, null));
+  }
   return store.transaction(async (tx) => {
     if (!input.loadBalancerId && !input.listenerId) {
       throw validationFailure('Must provide at least one of: loadbalancer_id, listener_id', 'loadbalancer_id');
@@ -249,7 +257,9 @@ export function applyPoolUpdate(lb: LoadBalancer, cur: Pool, patch: PoolUpdate):
 }
 
 /** Changes a pool; it and the listeners using it go PENDING_UPDATE. */
-export async function updatePool(store: Store, caller: Caller, id: string, patch: PoolUpdate): Promise<View<Pool>> {
+export async function updatePool(store: Store, caller: Caller, id: string, patch: PoolUpdate, tls?: TlsResolver): Promise<View<Pool>> {
+  const cur0 = await getVisible(store, caller, 'pool', id);
+  await checkPoolTls(tls, applyPoolUpdate(await getVisible(store, caller, 'loadbalancer', cur0.loadBalancerId), cur0, patch));
   return store.transaction(async (tx) => {
     const cur = await getVisible(tx, caller, 'pool', id);
     const lb = await getVisible(tx, caller, 'loadbalancer', cur.loadBalancerId);

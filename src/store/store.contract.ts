@@ -69,7 +69,7 @@ function listener(lbId: string, defaultPoolId: string | null): Listener {
     defaultPoolId: defaultPoolId as PoolId | null, defaultTlsContainerRef: null, sniContainerRefs: [], insertHeaders: {},
     timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000, timeoutTcpInspect: 0,
     clientCaTlsContainerRef: null, clientAuthentication: 'NONE', clientCrlContainerRef: null, allowedCidrs: null,
-    tlsCiphers: null, tlsVersions: null, alpnProtocols: null,
+    tlsCiphers: null, tlsVersions: null, alpnProtocols: null, hstsMaxAge: null, hstsIncludeSubdomains: false, hstsPreload: false,
   };
 }
 

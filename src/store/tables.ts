@@ -74,6 +74,8 @@ export const TABLES: { readonly [K in StoredKind]: TableSpec<StoredByKind[K]> } 
       clientCrlContainerRef: ['client_crl_container_ref', 'text'],
       allowedCidrs: ['allowed_cidrs', 'json'], tlsCiphers: ['tls_ciphers', 'text'],
       tlsVersions: ['tls_versions', 'json'], alpnProtocols: ['alpn_protocols', 'json'],
+      hstsMaxAge: ['hsts_max_age', 'int'], hstsIncludeSubdomains: ['hsts_include_subdomains', 'bool'],
+      hstsPreload: ['hsts_preload', 'bool'],
     },
   },
   pool: {

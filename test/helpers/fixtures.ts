@@ -2,6 +2,10 @@
  * @module test/helpers/fixtures — a real API on a real SQLite file in a temp dir, with the noop
  * provider's agent running, and the seed's networks to put load balancers on.
  */
+import { randomBytes } from 'node:crypto';
+import { SecretStore } from '../../src/store/secret-store.js';
+import { OpensslPkcs12Reader } from '../../src/drivers/sys/openssl.js';
+import { tlsResolver, type SecretDeps } from '../../src/service/secrets.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +34,8 @@ export interface TestApi {
   identity?: Identity;
   store: SqlStore;
   agent: Agent;
+  /** The certificate store (random key), served under /key-manager and read by the agent. */
+  secrets: SecretDeps;
   networkId: string;
   subnetId: string;
   close(): Promise<void>;
@@ -71,7 +77,10 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const noop = new NoopProvider();
   const providers = [...(opts.providers?.(dir) ?? []), noop];
   const log = opts.log ?? (process.env.FULCRUM_TEST_LOG ? printing : silent);
-  const agent = new Agent({ store, providers: new Map(providers.map((p) => [p.name, p])), log, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+  const secrets: SecretDeps = { secrets: new SecretStore(store.sqlDialect, randomBytes(32)), pkcs12: new OpensslPkcs12Reader() };
+  const agent = new Agent({
+    store, providers: new Map(providers.map((p) => [p.name, p])), log, tls: tlsResolver(secrets), ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
   await agent.start();
   let identity: Identity | undefined;
   let auth: Pick<ApiDeps, 'auth' | 'authenticate' | 'identity' | 'identityUri'> = { auth: 'noauth', ...(opts.authenticate ? { authenticate: opts.authenticate } : {}) };
@@ -84,7 +93,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
   const byName = new Map(providers.map((p) => [p.name, p]));
   const app = await buildServer({
     renderedConfig: async (provider, lbId) => (await byName.get(provider)?.renderedConfig(lbId)) ?? null,
-    store, isReady: () => true, ...auth, ...(opts.events ? { events: opts.events } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    store, isReady: () => true, ...auth, secrets, ...(opts.events ? { events: opts.events } : {}), ...(opts.metrics ? { metrics: opts.metrics } : {}),
     providers: {
       enabled: providers.map((p: Provider) => ({
         name: p.name, description: p.description, flavorCapabilities: p.flavorCapabilities ?? [], zoneCapabilities: p.zoneCapabilities ?? [],
@@ -108,7 +117,7 @@ export async function makeTestApi(opts: TestApiOptions = {}): Promise<TestApi> {
     });
   });
   return {
-    app, store, agent, networkId, subnetId, ...(identity ? { identity } : {}),
+    app, store, agent, secrets, networkId, subnetId, ...(identity ? { identity } : {}),
     close: async () => {
       await app.close();
       await agent.stop();

@@ -120,6 +120,7 @@ test('POST /v3/auth/tokens: 201, the token in X-Subject-Token, Keystone\'s body 
     identity: { public: `http://${HOST}/v3`, internal: `http://${HOST}/v3`, admin: `http://${HOST}/v3` },
     network: { public: `http://${HOST}/network`, internal: `http://${HOST}/network`, admin: `http://${HOST}/network` },
     'load-balancer': { public: `http://${HOST}`, internal: `http://${HOST}`, admin: `http://${HOST}` },
+    'key-manager': { public: `http://${HOST}/key-manager`, internal: `http://${HOST}/key-manager`, admin: `http://${HOST}/key-manager` },
   });
   const noCatalog = await call(t.app, 'POST', '/v3/auth/tokens?nocatalog', { body: passwordAuth('admin', PASSWORDS.admin, 'admin') });
   assert.equal(noCatalog.body.token.catalog, undefined);
@@ -179,7 +180,7 @@ test('unscoped and domain-scoped tokens; the catalog needs a scope', async () =>
   assertKeystoneError(await call(t.app, 'GET', '/v3/auth/catalog', { token: u }), 403, 'Forbidden');
   const catalog = await call(t.app, 'GET', '/v3/auth/catalog', { token: demo });
   assert.equal(catalog.status, 200);
-  assert.deepEqual(catalog.body.catalog.map((s: { type: string }) => s.type), ['identity', 'network', 'load-balancer']);
+  assert.deepEqual(catalog.body.catalog.map((s: { type: string }) => s.type), ['identity', 'network', 'load-balancer', 'key-manager']);
   assert.equal(catalog.body.links.self, `http://${HOST}/v3/auth/catalog`);
 
   const domainAuth = { auth: { ...(passwordAuth('admin', PASSWORDS.admin).auth as object), scope: { domain: { id: 'default' } } } };

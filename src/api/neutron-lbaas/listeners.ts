@@ -9,7 +9,7 @@ import { createListener, deleteListener, getListener, listListeners, updateListe
 import { getPool } from '../../service/pools.js';
 import type { Caller, Store } from '../../service/context.js';
 import { callerOf } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import { tlsOf, type ApiDeps } from '../deps.js';
 import { entityNotFound, neutronError, translating } from './errors.js';
 import { createBody, listQuery, listReply, showReply, updateBody } from './request.js';
 import { listenerToWire, toInput } from './wire.js';
@@ -50,7 +50,7 @@ export function listenerRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (poolId) lbId = (await defaultPool(store, caller, poolId, lbId)).loadBalancerId;
     if (!lbId) throw mustHaveLoadBalancer();
     const input = { ...toInput.listener(attrs, true), loadBalancerId: lbId, ...(projectId ? { projectId } : {}) } as ListenerCreate;
-    const view = await translating(createListener(store, caller, input), {
+    const view = await translating(createListener(store, caller, input, tlsOf(deps)), {
       DUPLICATE: () => neutronError('DUPLICATE', 'LoadBalancerListenerProtocolPortExists',
         `Load Balancer ${lbId} already has a listener with protocol_port of ${input.protocolPort}`),
     });
@@ -64,7 +64,7 @@ export function listenerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { object: listener } = await getListener(store, caller, request.params.id);
       await defaultPool(store, caller, attrs.default_pool_id, listener.loadBalancerId);
     }
-    const view = await updateListener(store, caller, request.params.id, toInput.listener(attrs, false) as ListenerUpdate);
+    const view = await updateListener(store, caller, request.params.id, toInput.listener(attrs, false) as ListenerUpdate, tlsOf(deps));
     return { listener: listenerToWire(view) };
   });
 

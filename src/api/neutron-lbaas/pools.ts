@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { createPool, deletePool, getPool, listPools, updatePool, type PoolCreate, type PoolUpdate } from '../../service/pools.js';
 import { getListener } from '../../service/listeners.js';
 import { callerOf } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import { tlsOf, type ApiDeps } from '../deps.js';
 import { entityInUse, neutronError, translating } from './errors.js';
 import { createBody, listQuery, listReply, showReply, updateBody } from './request.js';
 import { poolToWire, toInput } from './wire.js';
@@ -32,7 +32,7 @@ export function poolRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const caller = callerOf(request);
     const { attrs, projectId } = createBody('pool', request, false);
     const input = { ...toInput.pool(attrs, true), ...(projectId ? { projectId } : {}) } as PoolCreate;
-    const view = await translating(createPool(store, caller, input), {
+    const view = await translating(createPool(store, caller, input, tlsOf(deps)), {
       'VALIDATION:loadbalancer_id': () => neutronError('VALIDATION', 'PoolMustHaveLoadbalancer',
         'Pool must be created with a loadbalancer or listener.', 'loadbalancer_id'),
       'VALIDATION:listener_id': () => neutronError('VALIDATION', 'ListenerAndPoolMustBeOnSameLoadbalancer',
@@ -48,7 +48,7 @@ export function poolRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.put<Params>('/pools/:id', async (request) => {
     const patch = toInput.pool(updateBody('pool', request), false) as PoolUpdate;
-    return { pool: poolToWire(await updatePool(store, callerOf(request), request.params.id, patch)) };
+    return { pool: poolToWire(await updatePool(store, callerOf(request), request.params.id, patch, tlsOf(deps))) };
   });
 
   app.delete<Params>('/pools/:id', async (request, reply) => {

@@ -40,7 +40,7 @@ test('the reference fully-populated create answers Octavia\'s full shape, all PE
   // Octavia's LoadBalancerFullResponse: listeners and pools in full, without back-references.
   assert.deepEqual(Object.keys(l).sort(), [
     'admin_state_up', 'allowed_cidrs', 'alpn_protocols', 'client_authentication', 'client_ca_tls_container_ref',
-    'client_crl_container_ref', 'connection_limit', 'created_at', 'default_pool_id', 'default_tls_container_ref', 'description',
+    'client_crl_container_ref', 'connection_limit', 'created_at', 'default_pool_id', 'default_tls_container_ref', 'description', 'hsts_include_subdomains', 'hsts_max_age', 'hsts_preload',
     'id', 'insert_headers', 'l7policies', 'name', 'operating_status', 'project_id', 'protocol', 'protocol_port',
     'provisioning_status', 'sni_container_refs', 'tags', 'tenant_id', 'timeout_client_data', 'timeout_member_connect',
     'timeout_member_data', 'timeout_tcp_inspect', 'tls_ciphers', 'tls_versions', 'updated_at',

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import {
   activeLoadBalancer, call, holdStatus, makeTestApi, PROJECT, settled, waitFor, type TestApi,
 } from '../../../test/helpers/fixtures.js';
+import { makePki } from '../../../test/helpers/certs.js';
 
 let t: TestApi;
 before(async () => { t = await makeTestApi(); });
@@ -11,7 +12,7 @@ after(async () => { await t.close(); });
 
 const LISTENER_KEYS = [
   'admin_state_up', 'allowed_cidrs', 'alpn_protocols', 'client_authentication', 'client_ca_tls_container_ref',
-  'client_crl_container_ref', 'connection_limit', 'created_at', 'default_pool_id', 'default_tls_container_ref', 'description',
+  'client_crl_container_ref', 'connection_limit', 'created_at', 'default_pool_id', 'default_tls_container_ref', 'description', 'hsts_include_subdomains', 'hsts_max_age', 'hsts_preload',
   'id', 'insert_headers', 'l7policies', 'loadbalancers', 'name', 'operating_status', 'project_id', 'protocol', 'protocol_port',
   'provisioning_status', 'sni_container_refs', 'tags', 'tenant_id', 'timeout_client_data', 'timeout_member_connect',
   'timeout_member_data', 'timeout_tcp_inspect', 'tls_ciphers', 'tls_versions', 'updated_at',
@@ -34,7 +35,8 @@ test('create, show, list, update and delete a listener, each going through the a
     created_at: undefined, updated_at: null, loadbalancers: undefined, timeout_client_data: 50000,
     timeout_member_connect: 5000, timeout_member_data: 50000, timeout_tcp_inspect: 0, tags: [],
     client_ca_tls_container_ref: null, client_authentication: 'NONE', client_crl_container_ref: null, allowed_cidrs: null,
-    tls_ciphers: null, tls_versions: null, alpn_protocols: null, tenant_id: PROJECT,
+    tls_ciphers: null, tls_versions: null, alpn_protocols: null, hsts_max_age: null, hsts_include_subdomains: false,
+    hsts_preload: false, tenant_id: PROJECT,
   });
   assert.deepEqual(l.loadbalancers, [{ id: lb.id }]);
   const during = await call(t.app, 'GET', `/v2/lbaas/loadbalancers/${lb.id}`);
@@ -165,8 +167,16 @@ test('bad input gets 400 naming the field, in Octavia\'s words, and writes nothi
 
 test('TLS listeners and allowed CIDRs get Octavia\'s defaults and normal forms', async () => {
   const lb = await activeLoadBalancer(t, { name: 'l-tls' });
+  const pki = await makePki();
+  const secret = async (payload: string): Promise<string> => (await call(t.app, 'POST', '/key-manager/v1/secrets', {
+    payload, payload_content_type: 'text/plain',
+  })).body.secret_ref;
+  const container = (await call(t.app, 'POST', '/key-manager/v1/containers', {
+    type: 'certificate', secret_refs: [{ name: 'certificate', secret_ref: await secret(pki.www.cert) }, { name: 'private_key', secret_ref: await secret(pki.www.key) }],
+  })).body.container_ref;
+  pki.cleanup();
   const r = await post({
-    protocol: 'TERMINATED_HTTPS', protocol_port: 443, loadbalancer_id: lb.id, default_tls_container_ref: 'https://barbican/v1/containers/abc',
+    protocol: 'TERMINATED_HTTPS', protocol_port: 443, loadbalancer_id: lb.id, default_tls_container_ref: container,
     allowed_cidrs: ['10.1.2.3/8', '192.0.2.7', '10.0.0.0/8'], insert_headers: { 'X-SSL-Client-CN': 'true' },
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));

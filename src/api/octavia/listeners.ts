@@ -6,7 +6,7 @@ import {
   createListener, deleteListener, getListener, listListeners, updateListener, type ListenerCreate, type ListenerUpdate,
 } from '../../service/listeners.js';
 import { callerOf } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import { tlsOf, type ApiDeps } from '../deps.js';
 import { pageLinks, parseList, rawQuery, selectFields } from './lists.js';
 import { statsToWire } from './load-balancers.js';
 import { envelope, listenerFields, ListenerPut, Opt, ProjectId, Uuid } from './schemas.js';
@@ -36,7 +36,7 @@ export function listenerRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Body: Static<typeof Post> }>('/listeners', { schema: { body: Post }, config: { argName } }, async (request, reply) => {
     const input = fromWire(request.body.listener, LISTENER_INPUT, true) as unknown as ListenerCreate;
-    const view = await createListener(store, callerOf(request), input);
+    const view = await createListener(store, callerOf(request), input, tlsOf(deps));
     return reply.code(201).send({ listener: listenerToWire(view) });
   });
 
@@ -48,7 +48,7 @@ export function listenerRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.put<Params & { Body: Static<typeof Put> }>('/listeners/:id', { schema: { body: Put }, config: { argName } }, async (request) => {
     const patch = fromWire(request.body.listener, LISTENER_INPUT, false) as ListenerUpdate;
-    return { listener: listenerToWire(await updateListener(store, callerOf(request), request.params.id, patch)) };
+    return { listener: listenerToWire(await updateListener(store, callerOf(request), request.params.id, patch, tlsOf(deps))) };
   });
 
   app.delete<Params>('/listeners/:id', async (request, reply) => {

@@ -6,7 +6,7 @@ import {
   updateLoadBalancer, type StatusTree,
 } from '../../service/load-balancers.js';
 import { failoverLoadBalancer } from '../../service/amphorae.js';
-import type { ApiDeps } from '../deps.js';
+import { tlsOf, type ApiDeps } from '../deps.js';
 import { callerOf } from '../auth.js';
 import { FulcrumError } from '../../domain/errors.js';
 import { pageLinks, parseList, rawQuery, selectFields } from './lists.js';
@@ -76,7 +76,7 @@ export function loadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }),
       ...graphToInput(listeners ?? [], pools ?? []),
     };
-    const { view, children } = await createLoadBalancer(store, callerOf(request), deps.providers, input, deps.scheduling);
+    const { view, children } = await createLoadBalancer(store, callerOf(request), deps.providers, input, deps.scheduling, tlsOf(deps));
     const lb = loadBalancerToWire(view);
     if (children.listeners.length > 0 || children.pools.length > 0) {
       const full = graphToWire(children, { listenerToWire, poolToWire, memberToWire, healthMonitorToWire });

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { createPool, deletePool, getPool, listPools, updatePool, type PoolCreate, type PoolUpdate } from '../../service/pools.js';
 import { callerOf } from '../auth.js';
-import type { ApiDeps } from '../deps.js';
+import { tlsOf, type ApiDeps } from '../deps.js';
 import { pageLinks, parseList, rawQuery, selectFields } from './lists.js';
 import { envelope, Opt, poolFields, PoolPut, ProjectId, Uuid } from './schemas.js';
 import { FIELDS, poolFromWire, poolToWire } from './wire.js';
@@ -34,7 +34,7 @@ export function poolRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Body: Static<typeof Post> }>('/pools', { schema: { body: Post }, config: { argName } }, async (request, reply) => {
     const input = poolFromWire(request.body.pool, true) as unknown as PoolCreate;
-    const view = await createPool(store, callerOf(request), input);
+    const view = await createPool(store, callerOf(request), input, tlsOf(deps));
     return reply.code(201).send({ pool: poolToWire(view) });
   });
 
@@ -46,7 +46,7 @@ export function poolRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.put<Params & { Body: Static<typeof Put> }>('/pools/:id', { schema: { body: Put }, config: { argName } }, async (request) => {
     const patch = poolFromWire(request.body.pool, false) as PoolUpdate;
-    return { pool: poolToWire(await updatePool(store, callerOf(request), request.params.id, patch)) };
+    return { pool: poolToWire(await updatePool(store, callerOf(request), request.params.id, patch, tlsOf(deps))) };
   });
 
   app.delete<Params>('/pools/:id', async (request, reply) => {

@@ -85,6 +85,7 @@ export const listenerFields = {
   client_ca_tls_container_ref: Opt(Ref), client_authentication: Opt(StrEnum(CLIENT_AUTHENTICATION_MODES)),
   client_crl_container_ref: Opt(Ref), allowed_cidrs: Opt(Type.Array(Type.String())),
   tls_ciphers: Opt(Type.String({ maxLength: 2048 })), tls_versions: Opt(TlsVersions), alpn_protocols: Opt(AlpnProtocols),
+  hsts_max_age: Opt(Int32(0)), hsts_include_subdomains: Type.Optional(Type.Boolean()), hsts_preload: Type.Optional(Type.Boolean()),
 };
 
 export const ListenerPut = Type.Object({
@@ -97,6 +98,7 @@ export const ListenerPut = Type.Object({
   client_ca_tls_container_ref: Opt(Ref), client_authentication: Opt(StrEnum(CLIENT_AUTHENTICATION_MODES)),
   client_crl_container_ref: Opt(Ref), allowed_cidrs: Opt(Type.Array(Type.String())),
   tls_ciphers: Opt(Type.String({ maxLength: 2048 })), tls_versions: Opt(TlsVersions), alpn_protocols: Opt(AlpnProtocols),
+  hsts_max_age: Opt(Int32(0)), hsts_include_subdomains: Type.Optional(Type.Boolean()), hsts_preload: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
 const CookieName = Type.String({ maxLength: 255, pattern: COOKIE_NAME_PATTERN });

@@ -34,6 +34,8 @@ export const FIELDS: Readonly<Record<OctaviaKind, FieldMap>> = {
     timeout_client_data: ['timeoutClientData', 'int'], timeout_member_connect: ['timeoutMemberConnect', 'int'],
     timeout_member_data: ['timeoutMemberData', 'int'], timeout_tcp_inspect: ['timeoutTcpInspect', 'int'],
     client_authentication: ['clientAuthentication', 'str'], tls_ciphers: ['tlsCiphers', 'str'],
+    hsts_max_age: ['hstsMaxAge', 'int'], hsts_include_subdomains: ['hstsIncludeSubdomains', 'bool'],
+    hsts_preload: ['hstsPreload', 'bool'],
   },
   pool: {
     ...common, loadbalancer_id: ['loadBalancerId', 'str'], protocol: ['protocol', 'str'],
@@ -103,7 +105,8 @@ export function listenerToWire({ object: l, relations }: View<Listener>): Record
     timeout_tcp_inspect: l.timeoutTcpInspect, tags: l.tags, client_ca_tls_container_ref: l.clientCaTlsContainerRef,
     client_authentication: l.clientAuthentication, client_crl_container_ref: l.clientCrlContainerRef,
     allowed_cidrs: l.allowedCidrs, tls_ciphers: l.tlsCiphers, tls_versions: l.tlsVersions,
-    alpn_protocols: l.alpnProtocols, tenant_id: l.projectId,
+    alpn_protocols: l.alpnProtocols, hsts_max_age: l.hstsMaxAge, hsts_include_subdomains: l.hstsIncludeSubdomains,
+    hsts_preload: l.hstsPreload, tenant_id: l.projectId,
   };
 }
 
@@ -185,6 +188,7 @@ export const LISTENER_INPUT: InputMap = {
   timeout_tcp_inspect: 'timeoutTcpInspect', client_ca_tls_container_ref: 'clientCaTlsContainerRef',
   client_authentication: 'clientAuthentication', client_crl_container_ref: 'clientCrlContainerRef',
   allowed_cidrs: 'allowedCidrs', tls_ciphers: 'tlsCiphers', tls_versions: 'tlsVersions', alpn_protocols: 'alpnProtocols',
+  hsts_max_age: 'hstsMaxAge', hsts_include_subdomains: 'hstsIncludeSubdomains', hsts_preload: 'hstsPreload',
 };
 export const POOL_INPUT: InputMap = {
   ...baseInput, description: 'description', listener_id: 'listenerId', loadbalancer_id: 'loadBalancerId',

@@ -221,3 +221,13 @@ export function cfgRedirectUrl(value: unknown, site: CfgSite): CfgToken {
   if (typeof value !== 'string' || !isHttpUrl(value)) throw invalidCfgValue(site, 'not an http or https URL', value);
   return quoteWord(value);
 }
+
+/**
+ * An OpenSSL cipher list (`tls_ciphers`): cipher names joined with `:`, with OpenSSL's `!`, `+`,
+ * `-`, `@` and `=` operators; nothing HAProxy would read as another word or a comment.
+ */
+export function cfgCipherList(value: unknown, site: CfgSite): CfgToken {
+  const s = text(value, site, 2048);
+  if (!/^[A-Za-z0-9!+@=:._-]+$/.test(s)) throw invalidCfgValue(site, 'an OpenSSL cipher list (names joined by ":") is required', value);
+  return s as CfgToken;
+}

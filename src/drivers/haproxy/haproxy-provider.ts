@@ -23,6 +23,7 @@ import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from '../../do
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig, renderPingCheck, type L7Retries } from './render.js';
+import { tlsFiles } from './render-tls.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StatRow } from './stats.js';
 
@@ -176,14 +177,18 @@ export class HaproxyProvider implements Provider {
     const { log } = this.#opts;
     const plug = await this.#plug(lbId, portsToPlug(graph));
     const { instance, api } = this.#instance(lbId, plug.wrap);
+    const tlsDir = join(this.dirOf(lbId), 'tls');
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
     // Beside haproxy.cfg, an absolute path (the state directory may be given relative).
     const pingCheck = join(dirname(instance.paths.config), 'ping-check');
     // UDP listeners are the kernel's (nftables): HAProxy gets the rest.
     const tcp = withoutUdp(graph);
-    const text = renderConfig(tcp, { ...instance.paths, pingCheck }, { bindAddress: plug.bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
+    const text = renderConfig(tcp, { ...instance.paths, pingCheck, tlsDir }, { bindAddress: plug.bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
     writeIfChanged(pingCheck, renderPingCheck(tcp), 0o755);
+    // The files the configuration reads are in place before HAProxy reads it (or `haproxy -c` checks it).
+    const stale = writeTlsFiles(tlsDir, tlsFiles(tcp, tlsDir));
     const result = await this.#applyHaproxy(lbId, graph, instance, api, text);
+    for (const f of stale) rmSync(f, { force: true });
     await this.#udp.apply(graph, plug.wrap);
     return { ...result, operating: this.#merge(graph, result.operating) };
   }
@@ -369,6 +374,24 @@ export function withoutUdp(graph: LoadBalancerGraph): LoadBalancerGraph {
 
 /** The file in a load balancer's directory naming the instance (amphora id) running there. */
 const AMPHORA_FILE = 'amphora-id';
+
+/**
+ * Writes the TLS files (certificates with their keys, CAs, CRLs, crt-lists) owner-only (0600)
+ * in an owner-only directory, each atomically and only when its content changed; returns the
+ * files in the directory that are no longer needed (removed once the new configuration runs).
+ */
+function writeTlsFiles(dir: string, files: readonly { path: string; content: string }[]): string[] {
+  if (files.length === 0 && !existsSync(dir)) return [];
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const wanted = new Set(files.map((f) => f.path));
+  for (const f of files) {
+    if (existsSync(f.path) && readFileSync(f.path, 'utf8') === f.content) continue;
+    const tmp = `${f.path}.tmp`;
+    writeFileSync(tmp, f.content, { mode: 0o600 });
+    renameSync(tmp, f.path);
+  }
+  return readdirSync(dir).map((n) => join(dir, n)).filter((p) => !wanted.has(p));
+}
 
 /** How long a `del server` waits for the server's last request to finish before a reload does the job. */
 const DRAIN_WAIT_MS = 1000;

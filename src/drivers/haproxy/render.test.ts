@@ -35,7 +35,7 @@ function listener(id: string, over: Partial<Listener> = {}): Listener {
     connectionLimit: -1, defaultPoolId: null, defaultTlsContainerRef: null, sniContainerRefs: [], insertHeaders: {},
     timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000, timeoutTcpInspect: 0,
     clientCaTlsContainerRef: null, clientAuthentication: 'NONE', clientCrlContainerRef: null, allowedCidrs: null,
-    tlsCiphers: null, tlsVersions: null, alpnProtocols: null, ...over,
+    tlsCiphers: null, tlsVersions: null, alpnProtocols: null, hstsMaxAge: null, hstsIncludeSubdomains: false, hstsPreload: false, ...over,
   };
 }
 
@@ -410,12 +410,13 @@ describe('renderConfig choices', () => {
   test('unsupported protocols, algorithms and monitors throw UNSUPPORTED_OPTION naming the field', () => {
     const g = seedScene();
     const withListener = (over: Partial<Listener>): LoadBalancerGraph => ({ ...g, listeners: [listener(L1, over)] });
-    for (const protocol of ['TERMINATED_HTTPS', 'UDP', 'SCTP'] as const) {
+    for (const protocol of ['UDP', 'SCTP'] as const) {
       assertFulcrumError(() => renderConfig(withListener({ protocol }), GOLDEN_PATHS), 'UNSUPPORTED_OPTION', 'protocol', L1);
     }
     assertFulcrumError(() => renderConfig(withListener({ protocol: 'PROMETHEUS' }), GOLDEN_PATHS), 'UNSUPPORTED_OPTION', 'protocol', L1);
+    // Pool TLS is supported (render-tls.test.ts), but needs the provider's certificate directory.
     assertFulcrumError(() => renderConfig({ ...g, pools: [pool(P1, { tlsEnabled: true })] }, GOLDEN_PATHS),
-      'UNSUPPORTED_OPTION', 'tls_enabled', P1);
+      'VALIDATION', 'tls_enabled', P1);
     // PING needs the provider's check program; without one it is refused.
     for (const type of ['PING', 'UDP-CONNECT', 'SCTP'] as const) {
       assertFulcrumError(() => renderConfig({ ...g, healthMonitors: [monitor(H1, P1, { type })] }, GOLDEN_PATHS),

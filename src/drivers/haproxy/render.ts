@@ -14,6 +14,7 @@ import {
   cfgNamedFetch, cfgPattern, cfgRedirectUrl, cfgStatusRegex, cfgUrlPath, invalidCfgValue, type CfgIp, type CfgSite,
   type CfgToken,
 } from './escape.js';
+import { frontendTls, serverTls, SSL_HEADER_FETCHES, type FrontendTlsView } from './render-tls.js';
 
 /** Files HAProxy uses at run time, chosen by the process driver. */
 export interface HaproxyPaths {
@@ -26,6 +27,11 @@ export interface HaproxyPaths {
    * {@link renderPingCheck}'s text there. Without it PING monitors throw UNSUPPORTED_OPTION.
    */
   pingCheck?: string;
+  /**
+   * Where the certificate, CA, CRL and crt-list files of TLS listeners and pools are (written by
+   * the provider from `tlsFiles`); needed only when the graph uses TLS.
+   */
+  tlsDir?: string;
 }
 
 /** Choices the caller makes about this host's HAProxy. */
@@ -60,7 +66,7 @@ export const DEFAULT_GLOBAL_MAXCONN = 9000;
 const STICK_SIZE = '10k';
 const MAX_INT32 = 2 ** 31 - 1;
 
-const MODES = { HTTP: 'http', HTTPS: 'tcp', TCP: 'tcp', PROMETHEUS: 'http' } as const;
+const MODES = { HTTP: 'http', TERMINATED_HTTPS: 'http', HTTPS: 'tcp', TCP: 'tcp', PROMETHEUS: 'http' } as const;
 /**
  * SOURCE_IP_PORT hashes the client's address and port (`balance hash`, new in HAProxy 2.6): the
  * port is put in a variable first because `concat` takes variables, not sample fetches.
@@ -73,7 +79,7 @@ const HTTP_METHODS = {
   PUT: 'PUT', TRACE: 'TRACE',
 } as const;
 const HTTP_VERSIONS = { '1': 'HTTP/1.0', '1.1': 'HTTP/1.1' } as const;
-const UNSUPPORTED_LISTENER_PROTOCOLS = ['TERMINATED_HTTPS', 'UDP', 'SCTP'];
+const UNSUPPORTED_LISTENER_PROTOCOLS = ['UDP', 'SCTP'];
 const UNSUPPORTED_POOL_PROTOCOLS = ['UDP', 'SCTP'];
 const UNSUPPORTED_MONITOR_TYPES = ['UDP-CONNECT', 'SCTP'];
 /** Octavia's `l7rule_compare_type_macro`. */
@@ -98,6 +104,8 @@ interface FrontendView {
   isForwardedPort: boolean;
   isForwardedProto: boolean;
   isPrometheus: boolean;
+  /** TERMINATED_HTTPS: the bind's TLS options, HSTS and X-SSL-* headers. */
+  tls: FrontendTlsView | null;
   /** `acl <id> <test>` lines of the L7 rules, policy by policy in position order. */
   acls: { id: CfgToken; test: CfgToken }[];
   /** The L7 policies' actions in position order (printed grouped by kind, see printFrontend). */
@@ -134,6 +142,8 @@ interface ServerView {
   isDisabled: boolean;
   monitorAddr: CfgToken | null;
   monitorPort: CfgToken | null;
+  /** A `tls_enabled` pool's `ssl …` options. */
+  tls: CfgToken | null;
 }
 
 interface BackendView {
@@ -179,7 +189,9 @@ function insertHeaders(l: Listener): Set<string> {
   const s = site('listener', l.id, 'insert_headers');
   const on = new Set<string>();
   for (const [name, value] of Object.entries(l.insertHeaders)) {
-    if (l.protocol !== 'HTTP' || !(SUPPORTED_HTTP_HEADERS as readonly string[]).includes(name)) {
+    const isSsl = name in SSL_HEADER_FETCHES;
+    const allowed = (l.protocol === 'HTTP' || l.protocol === 'TERMINATED_HTTPS') && (SUPPORTED_HTTP_HEADERS as readonly string[]).includes(name);
+    if (!allowed && !(isSsl && l.protocol === 'TERMINATED_HTTPS')) {
       throw invalidCfgValue(s, `header ${JSON.stringify(name.slice(0, 40))} cannot be inserted by a ${l.protocol} listener`, name);
     }
     const flag = typeof value === 'string' ? value.toLowerCase() : '';
@@ -280,7 +292,7 @@ function toL7(l: Listener, graph: LoadBalancerGraph): { acls: FrontendView['acls
 }
 
 function toFrontend(
-  l: Listener, vip: CfgIp, isLbUp: boolean, backend: Pool | null, l7: ReturnType<typeof toL7>, opts: RenderOptions,
+  l: Listener, vip: CfgIp, isLbUp: boolean, backend: Pool | null, l7: ReturnType<typeof toL7>, opts: RenderOptions, paths: HaproxyPaths,
 ): FrontendView {
   const at = (field: string): CfgSite => site('listener', l.id, field);
   if (UNSUPPORTED_LISTENER_PROTOCOLS.includes(l.protocol)) throw unsupported(at('protocol'), l.protocol);
@@ -290,6 +302,8 @@ function toFrontend(
   const limit = cfgInt(l.connectionLimit, -1, MAX_INT32, at('connection_limit'));
   const cidrs = [...new Set((l.allowedCidrs ?? []).map((c) => cfgCidr(c, at('allowed_cidrs'))))].sort();
   const headers = insertHeaders(l);
+  const isTls = l.protocol === 'TERMINATED_HTTPS';
+  if (isTls && paths.tlsDir === undefined) throw invalidCfgValue(at('protocol'), 'no directory for certificates was given', l.protocol);
   return {
     id: cfgId(l.id, at('id')),
     isDisabled: !l.adminStateUp || !isLbUp,
@@ -304,10 +318,11 @@ function toFrontend(
     // The seed's HTTP frontends always carry `option forwardfor` (neutron-lbaas did); Octavia only
     // with insert_headers X-Forwarded-For. Both: on for HTTP unless a tenant says "false".
     isForwardedFor: headers.has('X-Forwarded-For') ||
-      (l.protocol === 'HTTP' && String(l.insertHeaders['X-Forwarded-For'] ?? '').toLowerCase() !== 'false'),
+      ((l.protocol === 'HTTP' || isTls) && String(l.insertHeaders['X-Forwarded-For'] ?? '').toLowerCase() !== 'false'),
     isForwardedPort: headers.has('X-Forwarded-Port'),
     isForwardedProto: headers.has('X-Forwarded-Proto'),
     isPrometheus,
+    tls: isTls ? frontendTls(l, paths.tlsDir!) : null,
     acls: l7.acls,
     l7Actions: l7.actions,
     defaultBackend: backend === null ? null : cfgId(backend.id, site('pool', backend.id, 'id')),
@@ -372,7 +387,7 @@ function toMonitor(hm: HealthMonitor, paths: HaproxyPaths): MonitorView {
   };
 }
 
-function toServer(m: Member, p: Pool, hasCheck: boolean): ServerView {
+function toServer(m: Member, p: Pool, hasCheck: boolean, tls: CfgToken | null): ServerView {
   const at = (field: string): CfgSite => site('member', m.id, field);
   const id = cfgId(m.id, at('id'));
   const monitorAddr = m.monitorAddress === null ? null : cfgIp(m.monitorAddress, at('monitor_address')).host;
@@ -388,6 +403,7 @@ function toServer(m: Member, p: Pool, hasCheck: boolean): ServerView {
     // The monitor address only steers health checks; without a monitor it has nothing to do.
     monitorAddr: hasCheck ? monitorAddr : null,
     monitorPort: hasCheck ? monitorPort : null,
+    tls,
   };
 }
 
@@ -397,7 +413,8 @@ function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, p
   if (!VALID_LISTENER_POOL_PROTOCOLS[l.protocol].includes(p.protocol)) {
     throw invalidCfgValue(at('protocol'), `a ${l.protocol} listener cannot use a ${p.protocol} pool`, p.protocol);
   }
-  if (p.tlsEnabled) throw unsupported(at('tls_enabled'), 'true');
+  if (p.tlsEnabled && paths.tlsDir === undefined) throw invalidCfgValue(at('tls_enabled'), 'no directory for certificates was given', 'true');
+  const tls = p.tlsEnabled ? serverTls(p, paths.tlsDir!) : null;
   const monitors = graph.healthMonitors.filter((h) => h.poolId === p.id && isLive(h));
   if (monitors.length > 1) throw invalidCfgValue(at('healthmonitor_id'), 'a pool has at most one health monitor', monitors.length);
   const hm = monitors[0];
@@ -415,7 +432,7 @@ function toBackend(p: Pool, l: Listener, vip: CfgIp, graph: LoadBalancerGraph, p
     timeoutServer: timeoutMs(l.timeoutMemberData, site('listener', l.id, 'timeout_member_data')),
     persistence: toPersistence(p, vip, isHttp),
     monitor,
-    servers: members.map((m) => toServer(m, p, monitor !== null)),
+    servers: members.map((m) => toServer(m, p, monitor !== null, tls)),
   };
 }
 
@@ -459,7 +476,7 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
     }
     const l7 = toL7(l, graph);
     for (const p of l7.pools) use(p, l, site('l7policy', graph.l7Policies.find((x) => x.redirectPoolId === p.id && x.listenerId === l.id)?.id, 'redirect_pool_id'));
-    frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts));
+    frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts, paths));
     for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph, paths, opts));
   }
   const global: GlobalView = { ...settings, isExternalCheck: backends.some((b) => b.monitor?.check.type === 'ping') };
@@ -502,7 +519,7 @@ const printDefaults = (): string => section('defaults', [
 
 const printFrontend = (f: FrontendView): string => section(`frontend ${f.id}`, [
   f.isDisabled && 'disabled',
-  `bind ${f.bind}`,
+  `bind ${f.bind}${f.tls ? ` ${f.tls.bindOptions}` : ''}`,
   `mode ${f.mode}`,
   f.maxconn && `maxconn ${f.maxconn}`,
   f.timeoutClient && `timeout client ${f.timeoutClient}`,
@@ -514,7 +531,9 @@ const printFrontend = (f: FrontendView): string => section(`frontend ${f.id}`, [
   f.inspectDelay && f.isTcp && 'tcp-request content accept if { req.len gt 0 }',
   f.isForwardedFor && 'option forwardfor',
   f.isForwardedPort && 'http-request set-header X-Forwarded-Port %[dst_port]',
-  f.isForwardedProto && 'http-request set-header X-Forwarded-Proto http',
+  f.isForwardedProto && `http-request set-header X-Forwarded-Proto ${f.tls ? 'https' : 'http'}`,
+  ...(f.tls?.sslHeaders ?? []).map((h) => `http-request set-header ${h.name} ${h.fetch}`),
+  f.tls !== null && f.tls.hsts !== null && `http-response set-header Strict-Transport-Security ${f.tls.hsts}`,
   f.isPrometheus && 'http-request use-service prometheus-exporter',
   ...printL7(f),
   f.defaultBackend && `default_backend ${f.defaultBackend}`,
@@ -567,7 +586,8 @@ function printServer(s: ServerView, m: MonitorView | null): string {
   const check = m === null ? '' : ` check${m.isSsl ? ' check-ssl verify none' : ''} inter ${m.inter} fall ${m.fall} rise ${m.rise}`
     + (s.monitorAddr === null ? '' : ` addr ${s.monitorAddr}`) + (s.monitorPort === null ? '' : ` port ${s.monitorPort}`);
   return `server ${s.id} ${s.endpoint} weight ${s.weight}${s.cookie === null ? '' : ` cookie ${s.cookie}`}`
-    + `${s.proxyProtocol === null ? '' : ` ${s.proxyProtocol}`}${s.isBackup ? ' backup' : ''}${s.isDisabled ? ' disabled' : ''}${check}`;
+    + `${s.proxyProtocol === null ? '' : ` ${s.proxyProtocol}`}${s.isBackup ? ' backup' : ''}${s.isDisabled ? ' disabled' : ''}${check}`
+    + (s.tls === null ? '' : ` ${s.tls}`);
 }
 
 const printBackend = (b: BackendView): string => section(`backend ${b.id}`, [
@@ -610,9 +630,11 @@ const printConfig = (v: ConfigView): string => [
  *   (not a UUID, address, CIDR, cookie name, URL path, domain name, status list, header name,
  *   L7 pattern, regex or redirect URL; out of range), or when the graph is inconsistent (two
  *   listeners share a pool, a missing pool).
- * @throws FulcrumError UNSUPPORTED_OPTION for TERMINATED_HTTPS, UDP and SCTP listeners, UDP and
- *   SCTP pools, pool TLS, UDP-CONNECT/SCTP monitors, PING monitors without `paths.pingCheck`,
- *   and PROMETHEUS listeners when `opts.hasPrometheusExporter` is not set.
+ * - TERMINATED_HTTPS listeners and `tls_enabled` pools read the files `tlsFiles` lists, under
+ *   `paths.tlsDir`, from the graph's resolved `tls` material (render-tls.ts).
+ * @throws FulcrumError UNSUPPORTED_OPTION for UDP and SCTP listeners, UDP and SCTP pools,
+ *   UDP-CONNECT/SCTP monitors, PING monitors without `paths.pingCheck`, and PROMETHEUS
+ *   listeners when `opts.hasPrometheusExporter` is not set.
  */
 export function renderConfig(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptions = {}): string {
   return printConfig(toView(graph, paths, opts));

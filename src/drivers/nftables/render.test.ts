@@ -25,7 +25,7 @@ const listener = (id: string, over: Partial<Listener> = {}): Listener => ({
   connectionLimit: -1, defaultPoolId: null, defaultTlsContainerRef: null, sniContainerRefs: [], insertHeaders: {},
   timeoutClientData: 50000, timeoutMemberConnect: 5000, timeoutMemberData: 50000, timeoutTcpInspect: 0,
   clientCaTlsContainerRef: null, clientAuthentication: 'NONE', clientCrlContainerRef: null, allowedCidrs: null,
-  tlsCiphers: null, tlsVersions: null, alpnProtocols: null, ...over,
+  tlsCiphers: null, tlsVersions: null, alpnProtocols: null, hstsMaxAge: null, hstsIncludeSubdomains: false, hstsPreload: false, ...over,
 });
 const pool = (id: string, over: Partial<Pool> = {}): Pool => ({
   ...base(), id: id as Pool['id'], loadBalancerId: LB as Pool['loadBalancerId'], protocol: 'UDP', lbAlgorithm: 'ROUND_ROBIN',

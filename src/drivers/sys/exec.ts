@@ -14,7 +14,7 @@ export interface ExecResult {
 
 export interface ExecOptions {
   /** Written to the command's stdin, then stdin is closed. */
-  input?: string;
+  input?: string | Buffer;
   /** Kill the command (SIGKILL) after this many ms; default 30 s. */
   timeoutMs?: number;
   /** Extra environment; the agent's own environment is inherited. */
