@@ -35,6 +35,7 @@ import { OpensslPkcs12Reader } from './drivers/sys/openssl.js';
 import { tlsResolver } from './service/secrets.js';
 import type { SqlDialect } from './store/sql.js';
 import { startRebuildLoop } from './service/scheduler.js';
+import type { ProviderConfig } from './service/load-balancers.js';
 import { setQuotaDefaults } from './service/quotas.js';
 import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from './domain/operator.js';
 
@@ -133,7 +134,9 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
   // it. Every server and agent on one database needs the same key file.
   const secrets = { secrets: new SecretStore(store.sqlDialect, secretKey), pkcs12: new OpensslPkcs12Reader() };
   let agent: Agent | undefined;
-  let providerConfig = { enabled: SERVER_PROVIDERS, defaultProvider: config.defaultProvider, agentHost: config.host };
+  // An API-only server has no agent of its own: availability zones are honoured by the scheduler,
+  // which places a load balancer only on its zone's hosts.
+  let providerConfig: ProviderConfig = { enabled: SERVER_PROVIDERS, defaultProvider: config.defaultProvider };
   let providers: Map<string, Provider> | undefined;
   if (runsAgent) {
     providers = makeProviders(config, log, metrics);

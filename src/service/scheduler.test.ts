@@ -92,6 +92,16 @@ test('a new load balancer goes to the least loaded live agent in its own transac
       ...DOWN, allowedHosts: async (_r, lb) => (lb.availabilityZone === 'az2' ? new Set(['node-b']) : undefined),
     }));
     assert.equal(placed, undefined);
+    // By default the zone's profile decides: `hosts` ["node-a"] places there even though node-a is
+    // the most loaded; a zone without a host list takes any agent.
+    await s.store.transaction(async (tx) => {
+      await tx.insert('azprofile', { id: 'azp-a', name: 'only-a', providerName: 'noop', availabilityZoneData: JSON.stringify({ hosts: ['node-a'] }) });
+      await tx.insert('availabilityzone', { id: 'zone-a', name: 'zone-a', description: '', enabled: true, availabilityZoneProfileId: 'azp-a' });
+    });
+    await s.store.transaction((tx) => tx.updateAgent(b.id, { adminStateUp: true }));
+    const zoned = (await createLoadBalancer(s.store, ADMIN, PROVIDERS, { vipSubnetId: s.subnetId, availabilityZone: 'zone-a' }, DOWN)).view.object.id;
+    assert.equal(await ownerHost(s, zoned), 'node-a', 'the zone names node-a only');
+    assert.equal(await ownerHost(s, await newLb(s)), 'node-b', 'no zone: the least loaded agent');
   } finally {
     await s.close();
   }

@@ -60,7 +60,18 @@ export interface SweepResult {
   breakerOpen: boolean;
 }
 
-const anyHost: AllowedHosts = async () => undefined;
+/**
+ * The hosts of the load balancer's availability zone: its profile's `hosts` (availability zone
+ * capability of the HAProxy provider), or undefined (any host) without a zone or a host list.
+ */
+export const zoneHosts: AllowedHosts = async (reader, lb) => {
+  if (lb.availabilityZone === null) return undefined;
+  const zone = await reader.get('availabilityzone', lb.availabilityZone);
+  const profile = zone ? await reader.get('azprofile', zone.availabilityZoneProfileId) : undefined;
+  if (!profile) return undefined;
+  const hosts = (JSON.parse(profile.availabilityZoneData) as { hosts?: unknown }).hosts;
+  return Array.isArray(hosts) ? new Set(hosts.filter((h): h is string => typeof h === 'string')) : undefined;
+};
 
 /**
  * Places a new load balancer, inside the transaction that creates it. Returns the agent, or
@@ -69,7 +80,7 @@ const anyHost: AllowedHosts = async () => undefined;
 export async function scheduleLoadBalancer(
   tx: Tx, lb: Pick<LoadBalancer, 'id' | 'availabilityZone'>, opts: SchedulingOptions = {},
 ): Promise<AgentRecord | undefined> {
-  const allowed = await (opts.allowedHosts ?? anyHost)(tx, lb);
+  const allowed = await (opts.allowedHosts ?? zoneHosts)(tx, lb);
   const agent = pickAgent(await tx.listAgents(), { downAfterMs: opts.downAfterMs ?? DEFAULT_AGENT_DOWN_MS, ...(allowed ? { allowedHosts: allowed } : {}) });
   if (agent) await tx.place(lb.id, 'STANDALONE', agent.id);
   return agent;
@@ -119,7 +130,7 @@ export async function rebuildSweep(store: Store, opts: SweepOptions): Promise<Sw
       if (why === 'agent-dead' && (breakerOpen || opts.holdDead)) continue;
       const lb = await tx.lockLoadBalancer(row.loadBalancerId);
       if (!lb) continue;
-      const allowed = await (opts.allowedHosts ?? anyHost)(tx, lb);
+      const allowed = await (opts.allowedHosts ?? zoneHosts)(tx, lb);
       const target = pickAgent(agents, {
         downAfterMs, load, ...(allowed ? { allowedHosts: allowed } : {}), ...(row.agentId ? { exclude: new Set([row.agentId]) } : {}),
       });
