@@ -261,6 +261,8 @@ export async function batchUpdateMembers(store: Store, caller: Caller, poolId: s
       await addMember(tx, m);
       result.created.push(m.id);
     }
+    // As Octavia's batch update: the new members count against the project's member quota.
+    if (toCreate.length > 0) await enforceQuotas(tx, projectId, [{ kind: 'member', status: 'PENDING_CREATE' }]);
     for (const m of toUpdate) {
       if (m.subnetId !== byKey.get(memberKey(m.address, m.protocolPort))?.subnetId) await ensureMemberPort(tx, m);
       await tx.update('member', m.id, settingsOf(m));

@@ -282,3 +282,24 @@ test('batch update: bad entries get the API error naming the field, and nothing 
   assert.deepEqual(members.map((m) => [m.address, m.weight, m.provisioning_status]), [['192.0.2.1', 2, 'ACTIVE']]);
   assert.equal((await call(t.app, 'PUT', '/v2/lbaas/pools/00000000-0000-0000-0000-000000000000/members', { members: [ok] })).status, 404);
 });
+
+test('batch update: new members count against the member quota (403, nothing written), as creates do', async () => {
+  const { lbId, poolId } = await poolOn('m-batch-quota');
+  const base = `/v2/lbaas/pools/${poolId}/members`;
+  const project = (await t.store.get('loadbalancer', lbId))!.projectId;
+  const owned = (await t.store.list('member', { limit: null })).filter((m) => m.projectId === project).length;
+  assert.equal((await call(t.app, 'PUT', `/v2/lbaas/quotas/${project}`, { quota: { member: owned + 2 } })).status, 202);
+  try {
+    const gen = (await t.store.get('loadbalancer', lbId))!.generation;
+    const three = [1, 2, 3].map((i) => ({ address: `192.0.2.${40 + i}`, protocol_port: 80 }));
+    const over = await call(t.app, 'PUT', base, { members: three });
+    assert.equal(over.status, 403, JSON.stringify(over.body));
+    assert.match(over.body.faultstring, /Quota has been met for resources: Member/);
+    assert.equal((await t.store.get('loadbalancer', lbId))!.generation, gen, 'no change');
+    assert.equal((await membersByKey(poolId)).size, 0, 'nothing written');
+    assert.equal((await call(t.app, 'PUT', base, { members: three.slice(0, 2) })).status, 202, 'within the quota');
+    await settled(t, lbId);
+  } finally {
+    await call(t.app, 'DELETE', `/v2/lbaas/quotas/${project}`);
+  }
+});
