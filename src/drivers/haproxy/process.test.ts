@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { createServer as createNetServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,13 +180,11 @@ test('stop ends master and worker, removes sockets and pidfile, and is idempoten
   assert.equal(isAlive(worker), false);
   for (const f of [inst.paths.pidFile, inst.paths.masterSocket, inst.paths.statsSocket]) assert.equal(existsSync(f), false, f);
   assert.equal(await inst.masterPid(), null);
-  // Nothing listens on the port any more: binding it succeeds. (A connect is no proof: with the
-  // port in the ephemeral range it can, rarely, connect to itself.)
-  await new Promise<void>((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
+  // Nothing listens on the port any more (`ss`, LISTEN sockets only). Neither a refused connect nor
+  // a bind is proof in a full run: the port is in the ephemeral range, so a client socket of any
+  // process may hold it for a moment (a connect once met one, a bind once collided with one).
+  const listening = execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim();
+  assert.equal(listening, '', `still listening on ${port}: ${listening}`);
   await inst.stop();
 });
 
