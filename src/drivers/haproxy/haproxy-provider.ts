@@ -47,11 +47,7 @@ export interface HaproxyProviderOptions {
 
 /** Writes `text` to `path` (temp file and rename) unless the file already holds it. */
 function writeIfChanged(path: string, text: string, mode: number): void {
-  try {
-    if (readFileSync(path, 'utf8') === text) return;
-  } catch {
-    // not there yet
-  }
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
   writeFileSync(`${path}.tmp`, text, { mode });
   chmodSync(`${path}.tmp`, mode);
   renameSync(`${path}.tmp`, path);
@@ -384,12 +380,7 @@ function writeTlsFiles(dir: string, files: readonly { path: string; content: str
   if (files.length === 0 && !existsSync(dir)) return [];
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const wanted = new Set(files.map((f) => f.path));
-  for (const f of files) {
-    if (existsSync(f.path) && readFileSync(f.path, 'utf8') === f.content) continue;
-    const tmp = `${f.path}.tmp`;
-    writeFileSync(tmp, f.content, { mode: 0o600 });
-    renameSync(tmp, f.path);
-  }
+  for (const f of files) writeIfChanged(f.path, f.content, 0o600);
   return readdirSync(dir).map((n) => join(dir, n)).filter((p) => !wanted.has(p));
 }
 
