@@ -83,8 +83,9 @@ test('one batch updates web1, adds web3 and web4 and deletes web2 under load: 0 
   for (const name of ['web3', 'web4']) {
     assert.ok((close!.bodies[name] ?? 0) + (keepalive!.bodies[name] ?? 0) > 0, `${name}, added by the batch, took load traffic`);
   }
-  assert.equal((await runtime().showInfo()).Pid, pid, 'the worker kept its PID');
-  assert.equal(s.provider.counters.reloads, reloads, 'no reload');
+  const why = s.providerLog.join('\n');
+  assert.equal((await runtime().showInfo()).Pid, pid, `the worker kept its PID; the provider said:\n${why}`);
+  assert.equal(s.provider.counters.reloads, reloads, `no reload; the provider said:\n${why}`);
   assert.equal(s.provider.counters.runtimeChanges, runtimeChanges + 1, 'the whole batch was one runtime change');
 
   const members = (await call(s.t.app, 'GET', `/v2/lbaas/pools/${pool()}/members`)).body.members as { address: string; provisioning_status: string; operating_status: string }[];

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { MetricsRegistry } from '../../src/domain/metrics.js';
-import { HaproxyProvider } from '../../src/drivers/haproxy/haproxy-provider.js';
+import { HaproxyProvider, type ProviderLogger } from '../../src/drivers/haproxy/haproxy-provider.js';
 import type { L7Retries } from '../../src/drivers/haproxy/render.js';
 import { createHost, curlFrom, deleteHost, serveHttp, type HostSpec, type ServeOptions } from '../../src/drivers/interface/hosts.js';
 import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
@@ -36,6 +36,8 @@ export interface Scene {
   t: TestApi;
   /** The provider the agent runs (tests may swap it when they restart the agent). */
   provider: HaproxyProvider;
+  /** The provider's last log lines (it logs why it reloaded): for a failing assertion's message. */
+  providerLog: readonly string[];
   lbNet: string;
   webNet: string;
   lbSubnet: SubnetRef;
@@ -65,7 +67,16 @@ export interface Scene {
   close(): Promise<void>;
 }
 
-const quiet = { info: () => undefined, warn: () => undefined };
+/** A provider logger that keeps its last 200 lines (printed with FULCRUM_TEST_LOG=1). */
+function recording(lines: string[]): ProviderLogger {
+  const keep = (level: string) => (o: object, m?: string): void => {
+    const line = `${level} ${m ?? ''} ${JSON.stringify(o)}`;
+    if (process.env.FULCRUM_TEST_LOG) process.stderr.write(`${line}\n`);
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+  };
+  return { info: keep('info'), warn: keep('warn') };
+}
 
 /** Polls `fn` every 50 ms until it returns a value other than undefined (errors count as undefined). */
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -85,10 +96,11 @@ export async function makeScene(opts: { metrics?: MetricsRegistry; l7Retries?: L
   const lbNet = `10.201.${octet}`;
   const webNet = `10.202.${octet}`;
   let provider!: HaproxyProvider;
+  const providerLog: string[] = [];
   const t = await makeTestApi({
     providers: (dir) => {
       provider = new HaproxyProvider({
-        stateDir: join(dir, 'lb'), iface: new NetnsInterfaceDriver(), log: quiet,
+        stateDir: join(dir, 'lb'), iface: new NetnsInterfaceDriver(), log: recording(providerLog),
         ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.l7Retries ? { l7Retries: opts.l7Retries } : {}),
       });
       return [provider];
@@ -118,6 +130,7 @@ export async function makeScene(opts: { metrics?: MetricsRegistry; l7Retries?: L
     t, lbNet, webNet, client: ns('cli'), clientAddress: '', ns,
     get provider() { return provider; },
     set provider(p) { provider = p; },
+    providerLog,
     lbSubnet: await network('lbaas', `${lbNet}.0/24`),
     webSubnet: undefined as unknown as SubnetRef,
     web: async (short, opts = {}) => {

@@ -421,12 +421,26 @@ async function executeWaitingForDrain(api: RuntimeApi, commands: readonly string
       const rest = groups[f.group]!.slice(f.command);
       const busy = rest[0]!.startsWith('del server ') && /still has connections/i.test(f.answer);
       if (!busy || Date.now() > deadline) {
-        throw new FulcrumError('DRIVER_FAILED', 'HAProxy refused a runtime command.', { detail: `${rest[0]}: ${f.answer}` });
+        const conns = busy ? await connectionsOf(api, rest[0]!.split(' ')[2]!) : '';
+        throw new FulcrumError('DRIVER_FAILED', 'HAProxy refused a runtime command.', { detail: `${rest[0]}: ${f.answer}${conns}` });
       }
       retry.push(rest);
     }
     groups = retry;
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The server's line of `show servers conn` (used, idle and safe connection counts), for an error's detail. */
+async function connectionsOf(api: RuntimeApi, ref: string): Promise<string> {
+  const [backend = '', server = ''] = ref.split('/');
+  try {
+    const [answer = ''] = await api.execute([`show servers conn ${backend}`]);
+    const head = answer.split('\n')[0] ?? '';
+    const line = answer.split('\n').find((l) => l.startsWith(`${ref} `) || l.split(' ')[0] === `${backend}/${server}`);
+    return line ? ` (show servers conn: ${head.replace(/^# /, '')} = ${line})` : '';
+  } catch {
+    return '';
   }
 }
 

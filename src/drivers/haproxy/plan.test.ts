@@ -31,20 +31,21 @@ test('member add, delete, weight and admin state are runtime commands', () => {
     'enable health b1/m3',
     'enable server b1/m3',
     'set server b1/m2 state maint',
+    'set server b1/m2 addr 10.0.0.12 port 81',
     'del server b1/m2',
   ]);
 });
 
 test('the last member of a backend is deleted at runtime (regression: it reloaded, "backend removed")', () => {
   const plan = planChange(cfg(['m1 10.0.0.11:80 weight 1']), cfg([]));
-  assert.deepEqual(plan, { kind: 'runtime', commands: ['set server b1/m1 state maint', 'del server b1/m1'], summary: 'delete m1' });
+  assert.deepEqual(plan, { kind: 'runtime', commands: ['set server b1/m1 state maint', 'set server b1/m1 addr 10.0.0.11 port 81', 'del server b1/m1'], summary: 'delete m1' });
 });
 
 test('a batch of 1,000 members is one runtime plan, summarised by counts', () => {
   const servers = Array.from({ length: 1000 }, (_, i) => `m${i} 10.0.${i >> 8}.${i & 255}:80 weight 1`);
   const plan = planChange(cfg(servers.slice(0, 10)), cfg(servers.slice(5)));
   assert.equal(plan.kind, 'runtime');
-  assert.equal(plan.kind === 'runtime' && plan.commands.length, 990 * 2 + 5 * 2);
+  assert.equal(plan.kind === 'runtime' && plan.commands.length, 990 * 2 + 5 * 3);
   assert.equal(plan.kind === 'runtime' && plan.summary, 'add ×990, delete ×5');
 });
 
@@ -56,7 +57,15 @@ test('a disabled new member is added and left in maintenance', () => {
 test('a changed address or port replaces the server at runtime', () => {
   const plan = planChange(cfg(['m1 10.0.0.11:80 weight 1']), cfg(['m1 10.0.0.11:81 weight 1']));
   assert.deepEqual(plan.kind === 'runtime' && plan.commands, [
-    'set server b1/m1 state maint', 'del server b1/m1', 'add server b1/m1 10.0.0.11:81 weight 1', 'enable server b1/m1',
+    'set server b1/m1 state maint', 'set server b1/m1 addr 10.0.0.11 port 81', 'del server b1/m1', 'add server b1/m1 10.0.0.11:81 weight 1', 'enable server b1/m1',
+  ]);
+});
+
+test('a deleted server is moved to another port before `del server` (closes its idle connections), IPv6 and port 65535 too', () => {
+  const plan = planChange(cfg(['m1 fd00::11:65535 weight 1', 'm2 10.0.0.12:8080 weight 1']), cfg([]));
+  assert.deepEqual(plan.kind === 'runtime' && plan.commands, [
+    'set server b1/m1 state maint', 'set server b1/m1 addr fd00::11 port 1', 'del server b1/m1',
+    'set server b1/m2 state maint', 'set server b1/m2 addr 10.0.0.12 port 8081', 'del server b1/m2',
   ]);
 });
 

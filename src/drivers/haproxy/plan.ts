@@ -75,6 +75,26 @@ const identity = (args: readonly string[]): string => {
   return out.join(' ');
 };
 
+/**
+ * The commands that take a server out: maintenance (no new requests, no checks), then a change of
+ * its port, then `del server`. HAProxy 2.6 refuses to delete a server that still holds idle
+ * keep-alive connections, and keeps them after `state maint` until its idle-connection purge
+ * (pool-purge-delay, 5 s, halving an estimate that decays over several rounds) closes them: a
+ * member deleted under load stayed undeletable for seconds, measured. A new address closes them at
+ * once (HAProxy resets a server's idle connections when its address changes); the server takes no
+ * traffic any more, so the port it points at is never used.
+ */
+function removeCommands(backend: string, name: string, args: readonly string[]): string[] {
+  const ref = `${backend}/${name}`;
+  const endpoint = args[0] ?? '';
+  const colon = endpoint.lastIndexOf(':');
+  const port = Number(endpoint.slice(colon + 1));
+  const purge = colon > 0 && Number.isInteger(port) && port >= 1 && port <= 65535
+    ? [`set server ${ref} addr ${endpoint.slice(0, colon)} port ${port === 65535 ? 1 : port + 1}`]
+    : [];
+  return [`set server ${ref} state maint`, ...purge, `del server ${ref}`];
+}
+
 /** Keywords HAProxy 2.6 refuses on `add server` (dynamic servers): a member add needs a reload. */
 const NOT_DYNAMIC = new Set(['cookie']);
 
@@ -120,7 +140,7 @@ export function planChange(applied: string, desired: string): Plan {
       if (identity(old) !== identity(args)) {
         const add = addCommands(backend, name, args);
         if (!add) return { kind: 'reload', reason: `member ${name} of backend ${backend} changed options HAProxy cannot change at runtime`, cause: 'member' };
-        commands.push(`set server ${backend}/${name} state maint`, `del server ${backend}/${name}`, ...add);
+        commands.push(...removeCommands(backend, name, old), ...add);
         done.push(`replace ${name}`);
         continue;
       }
@@ -136,7 +156,7 @@ export function planChange(applied: string, desired: string): Plan {
     }
     for (const name of have.keys()) {
       if (want.has(name)) continue;
-      commands.push(`set server ${backend}/${name} state maint`, `del server ${backend}/${name}`);
+      commands.push(...removeCommands(backend, name, have.get(name)!));
       done.push(`delete ${name}`);
     }
   }

@@ -239,11 +239,13 @@ test('executeGroups: 1,000 servers pipelined; a refused command stops its own gr
   const failures = await api.executeGroups([
     ['set server be/m1 weight 9'],
     ['set server be/zz state maint', 'set server be/m2 weight 9'],
-    ['set server be/m3 state maint', 'del server be/m3'],
+    ['set server be/m3 state maint', 'set server be/m3 addr 127.0.0.1 port 1', 'set server be/m3 addr 127.0.0.1 port 1', 'set server be/m3 addr ::1 port 2', 'del server be/m3'],
   ]);
   assert.equal(failures.length, 1);
   assert.deepEqual({ ...failures[0], answer: undefined }, { group: 1, command: 0, answer: undefined });
   assert.match(failures[0]!.answer, /No such server/);
+  // `set server … addr` answers with a warning-level message when it did its job ("IP changed",
+  // "no need to change the addr"): not a refusal, so group 2 went on to its `del server`.
   const after = await api.showServersState('be');
   assert.equal(after.find((s) => s.server === 'm1')!.weight, 9);
   assert.equal(after.find((s) => s.server === 'm2')!.weight, 3, 'not sent after its group\'s refused command');

@@ -60,8 +60,8 @@ export type ServerAdminState = 'ready' | 'drain' | 'maint';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 /** A word of a raw command given to {@link RuntimeApi.execute}; IPv6 addresses need `[`, `]` and `:`. */
 const WORD = /^[A-Za-z0-9_.:/[\]-]+$/;
-/** A message whose syslog level is warning or worse, or the CLI's unknown-command help. */
-const ERROR_ANSWER = /^\[[0-4]\]: |^(\[\d\]: )?Unknown command/;
+/** A message whose syslog level is warning or worse (but the warning `set server … addr` answers with when it did its job), or the CLI's unknown-command help. */
+const ERROR_ANSWER = /^\[[0-3]\]: |^\[4\]: (?!IP changed from |no need to change the addr)|^(\[\d\]: )?Unknown command/;
 /** Answer to `del server` while connections are still attached (haproxy 2.6 cli_parse_delete_server). */
 const STILL_CONNECTED = /still has connections/i;
 
