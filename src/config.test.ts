@@ -11,7 +11,7 @@ const load = (argv: string[], env: NodeJS.ProcessEnv = {}): Config => loadConfig
 test('defaults: embedded identity, SQLite in the data dir, netns, the public URL from the listen address', () => {
   const c = load(['--data-dir', '/tmp/x']);
   assert.equal(c.auth, 'embedded');
-  assert.deepEqual(c.database, { kind: 'sqlite', file: '/tmp/x/fulcrum.db' });
+  assert.deepEqual(c.database, { kind: 'sqlite', file: '/tmp/x/fulcrum.db', synchronous: 'normal' });
   assert.equal(c.interfaceDriver, 'netns');
   assert.equal(c.publicUrl, 'http://127.0.0.1:9876');
   assert.equal(c.region, 'RegionOne');
@@ -83,4 +83,10 @@ test('several nodes: agent name, down time, failover threshold, VNI range and VX
   assert.throws(() => load(['--vxlan-local-ip', '192.0.2.11']), /--vxlan-dev/);
   assert.throws(() => load(['--vxlan-local-ip', '192.0.2.11', '--vxlan-dev', 'eth1', '--vxlan-group', '10.0.0.1']), /--vxlan-group/);
   assert.throws(() => load(['--namespace-prefix', 'a/b']), /--namespace-prefix/);
+});
+
+test('--sqlite-synchronous: normal by default, full on request (flag or FULCRUM_SQLITE_SYNCHRONOUS), nothing else', () => {
+  assert.deepEqual(load(['--data-dir', '/tmp/x', '--sqlite-synchronous', 'full']).database, { kind: 'sqlite', file: '/tmp/x/fulcrum.db', synchronous: 'full' });
+  assert.deepEqual(load(['--data-dir', '/tmp/x'], { FULCRUM_SQLITE_SYNCHRONOUS: 'full' }).database, { kind: 'sqlite', file: '/tmp/x/fulcrum.db', synchronous: 'full' });
+  assert.throws(() => load(['--sqlite-synchronous', 'off']), /--sqlite-synchronous must be one of normal, full/);
 });

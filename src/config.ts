@@ -12,6 +12,9 @@ export const AUTH_MODES = ['noauth', 'embedded', 'keystone'] as const;
 export const INTERFACE_DRIVERS = ['netns', 'host'] as const;
 /** What HAProxy resends when a server fails a request (drivers/haproxy/render.ts `L7_RETRIES`). */
 export const L7_RETRY_MODES = ['off', 'idempotent'] as const;
+/** SQLite's `synchronous` pragma with WAL: what an acknowledged write survives (store/dialect-sqlite.ts). */
+export const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
 
 export interface Config {
   dataDir: string;
@@ -19,8 +22,12 @@ export interface Config {
   listenPort: number;
   /** `--metrics-listen`: a second address serving only `GET /metrics`, without authentication (null: none). */
   metricsListen: { host: string; port: number } | null;
-  /** `sqlite:<file>` or a `postgresql://` URL. */
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  /**
+   * `sqlite:<file>` or a `postgresql://` URL. For SQLite, `synchronous` is the commit's durability
+   * (`--sqlite-synchronous`): NORMAL survives the crash of any process, FULL also an OS crash or
+   * power loss (store/dialect-sqlite.ts).
+   */
+  database: { kind: 'sqlite'; file: string; synchronous: SqliteSynchronous } | { kind: 'postgres'; url: string };
   auth: (typeof AUTH_MODES)[number];
   interfaceDriver: (typeof INTERFACE_DRIVERS)[number];
   /** The provider used when a load balancer names none. */
@@ -97,6 +104,9 @@ Options (each also read from the environment variable shown):
   --metrics-listen ADDR     HOST:PORT serving only GET /metrics, no auth  [FULCRUM_METRICS_LISTEN, none]
                             (for Prometheus; on the API, /metrics is admin-only)
   --database URL            sqlite:PATH or postgresql://USER@HOST:PORT/DB [FULCRUM_DATABASE, sqlite:DATA_DIR/fulcrum.db]
+  --sqlite-synchronous MODE normal: an acknowledged write survives the   [FULCRUM_SQLITE_SYNCHRONOUS, normal]
+                            crash of any process; full: also an OS crash
+                            or power loss (an fsync per commit)
   --auth MODE               embedded | keystone | noauth                  [FULCRUM_AUTH, embedded]
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --provider NAME           default provider for new load balancers       [FULCRUM_PROVIDER, haproxy]
@@ -188,6 +198,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       'data-dir': { type: 'string' }, listen: { type: 'string' }, 'metrics-listen': { type: 'string' }, database: { type: 'string' },
       auth: { type: 'string' }, 'interface-driver': { type: 'string' }, provider: { type: 'string' },
       'log-level': { type: 'string' }, 'l7-retries': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'sqlite-synchronous': { type: 'string' },
       'public-url': { type: 'string' }, region: { type: 'string' }, 'token-ttl': { type: 'string' },
       'keystone-url': { type: 'string' }, 'keystone-user': { type: 'string' }, 'keystone-password-file': { type: 'string' },
       'keystone-project': { type: 'string' }, 'keystone-domain': { type: 'string' }, 'token-cache': { type: 'string' },
@@ -212,7 +223,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const dbUrl = values.database ?? env.FULCRUM_DATABASE ?? `sqlite:${join(dataDir, 'fulcrum.db')}`;
   let database: Config['database'];
   if (/^postgres(ql)?:\/\//.test(dbUrl)) database = { kind: 'postgres', url: dbUrl };
-  else if (dbUrl.startsWith('sqlite:')) database = { kind: 'sqlite', file: resolve(dbUrl.slice('sqlite:'.length).replace(/^\/\/\/?/, '/')) };
+  else if (dbUrl.startsWith('sqlite:')) {
+    database = {
+      kind: 'sqlite', file: resolve(dbUrl.slice('sqlite:'.length).replace(/^\/\/\/?/, '/')),
+      synchronous: pick('--sqlite-synchronous', values['sqlite-synchronous'] ?? env.FULCRUM_SQLITE_SYNCHRONOUS ?? 'normal', SQLITE_SYNCHRONOUS),
+    };
+  }
   else throw new ConfigError(`--database must be sqlite:PATH or postgresql://… (got '${dbUrl}')`);
   const listenHost = m[1]!.replace(/^\[(.*)\]$/, '$1');
   const auth = pick('--auth', values.auth ?? env.FULCRUM_AUTH ?? 'embedded', AUTH_MODES);

@@ -41,7 +41,7 @@ import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from './domain
 
 /** Opens the configured database, migrated. */
 export async function openStore(db: Config['database']): Promise<SqlStore> {
-  const dialect: SqlDialect = db.kind === 'sqlite' ? new SqliteDialect(db.file) : new PostgresDialect(db.url);
+  const dialect: SqlDialect = db.kind === 'sqlite' ? new SqliteDialect(db.file, { synchronous: db.synchronous }) : new PostgresDialect(db.url);
   return SqlStore.open(dialect);
 }
 
