@@ -73,6 +73,11 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions = {}): Prom
       done(err as Error, undefined);
     }
   });
+  // A large JSON answer (a list of 1,000 load balancers is 600 kB) goes out as one Buffer: Fastify
+  // would otherwise encode the string to UTF-8 twice, once to count Content-Length and once to
+  // write it. Same bytes and headers; small answers keep the string path.
+  app.addHook('onSend', async (_request, _reply, payload) =>
+    (typeof payload === 'string' && payload.length >= 16 * 1024 ? Buffer.from(payload) : payload));
   const metrics = deps.metrics ?? new MetricsRegistry();
   installApiMetrics(app, metrics);
   installAuth(app, deps.auth, deps.authenticate);

@@ -81,7 +81,10 @@ export async function scheduleLoadBalancer(
   tx: Tx, lb: Pick<LoadBalancer, 'id' | 'availabilityZone'>, opts: SchedulingOptions = {},
 ): Promise<AgentRecord | undefined> {
   const allowed = await (opts.allowedHosts ?? zoneHosts)(tx, lb);
-  const agent = pickAgent(await tx.listAgents(), { downAfterMs: opts.downAfterMs ?? DEFAULT_AGENT_DOWN_MS, ...(allowed ? { allowedHosts: allowed } : {}) });
+  // Counts, not every placement's id: this runs in every create, and the ids grow with the fleet.
+  const agent = pickAgent(await tx.listAgents({ withLoadBalancerIds: false }), {
+    downAfterMs: opts.downAfterMs ?? DEFAULT_AGENT_DOWN_MS, load: await tx.loadBalancerCounts(), ...(allowed ? { allowedHosts: allowed } : {}),
+  });
   if (agent) await tx.place(lb.id, 'STANDALONE', agent.id);
   return agent;
 }

@@ -64,6 +64,9 @@ function decodeRow<T>(c: Compiled, row: Row): T {
   return out as T;
 }
 
+/** Sort keys whose columns are NOT NULL in every table (migrations), compared without COALESCE. */
+const NOT_NULL_SORT_KEYS: ReadonlySet<string> = new Set(['id', 'createdAt']);
+
 function sortDefault(kind: ColumnKind): SqlValue {
   return kind === 'int' || kind === 'bool' ? 0 : '';
 }
@@ -118,7 +121,10 @@ class SqlReader implements Reader {
       const col = c.byField.get(key);
       if (!col || col[1] === 'json') throw new FulcrumError('INVALID_SORT_KEY', `Supplied sort key '${key}' is not valid.`);
       const effective = q.pageReverse ? (dir === 'asc' ? 'desc' : 'asc') : dir;
-      return { expr: `COALESCE(${col[0]}, ${col[1] === 'int' || col[1] === 'bool' ? '0' : "''"})`, field: key, dir: effective, kind: col[1] };
+      // id and created_at are NOT NULL in every table: sorted bare, an index on (…, created_at)
+      // gives the order (a COALESCE would make SQLite sort every row in a temporary B-tree).
+      const expr = NOT_NULL_SORT_KEYS.has(key) ? col[0] : `COALESCE(${col[0]}, ${col[1] === 'int' || col[1] === 'bool' ? '0' : "''"})`;
+      return { expr, field: key, dir: effective, kind: col[1] };
     });
     if (q.marker !== undefined) {
       const marker = await this.get(kind, q.marker);
@@ -172,20 +178,31 @@ class SqlReader implements Reader {
     return new Set(rows.map((r) => String(r.ip_address)));
   }
 
-  async listAgents(): Promise<AgentRecord[]> {
+  async listAgents(opts: { withLoadBalancerIds?: boolean } = {}): Promise<AgentRecord[]> {
     const rows = await this.conn.all(
       `SELECT id, host, admin_state_up, description, configurations, heartbeat_ms, started_at, created_at,
        ${this.nowMs} - heartbeat_ms AS age FROM agents ORDER BY host`,
     );
-    const placed = await this.conn.all('SELECT agent_id, load_balancer_id FROM lb_placements ORDER BY placed_at, load_balancer_id');
+    const placed = opts.withLoadBalancerIds === false ? []
+      : await this.conn.all('SELECT agent_id, load_balancer_id FROM lb_placements ORDER BY placed_at, load_balancer_id');
     const byAgent = new Map<string, string[]>();
-    for (const p of placed) byAgent.set(String(p.agent_id), [...(byAgent.get(String(p.agent_id)) ?? []), String(p.load_balancer_id)]);
+    // Pushed, not copied: a copy per row made this quadratic, and every create calls it (placement).
+    for (const p of placed) {
+      const ids = byAgent.get(String(p.agent_id));
+      if (ids) ids.push(String(p.load_balancer_id));
+      else byAgent.set(String(p.agent_id), [String(p.load_balancer_id)]);
+    }
     return rows.map((r) => ({
       id: String(r.id), host: String(r.host), adminStateUp: r.admin_state_up === true || Number(r.admin_state_up) === 1,
       description: String(r.description ?? ''), configurations: JSON.parse(String(r.configurations ?? '{}')) as Record<string, unknown>,
       heartbeatAgeMs: Math.max(0, Number(r.age)), heartbeatAt: new Date(Number(r.heartbeat_ms)).toISOString().slice(0, 23),
       startedAt: String(r.started_at), createdAt: String(r.created_at), loadBalancerIds: byAgent.get(String(r.id)) ?? [],
     }));
+  }
+
+  async loadBalancerCounts(): Promise<Map<string, number>> {
+    const rows = await this.conn.all('SELECT agent_id, COUNT(*) AS n FROM lb_placements GROUP BY agent_id');
+    return new Map(rows.map((r) => [String(r.agent_id), Number(r.n)]));
   }
 
   async placementsOf(lbId: string): Promise<Placement[]> {

@@ -43,8 +43,14 @@ export interface Reader {
   hasField(kind: StoredKind, field: string): boolean;
   /** Addresses already allocated on a subnet. */
   allocatedAddresses(subnetId: string): Promise<Set<string>>;
-  /** Every registered agent, by host name, with its heartbeat age by the database's clock and its load balancers. */
-  listAgents(): Promise<AgentRecord[]>;
+  /**
+   * Every registered agent, by host name, with its heartbeat age by the database's clock and its
+   * load balancers (`withLoadBalancerIds: false`: their lists are left empty, for callers that
+   * need only counts, from {@link Reader.loadBalancerCounts}).
+   */
+  listAgents(opts?: { withLoadBalancerIds?: boolean }): Promise<AgentRecord[]>;
+  /** How many load balancer placements each agent holds, by agent id (agents with none are absent). */
+  loadBalancerCounts(): Promise<Map<string, number>>;
   /** Where one load balancer runs (no rows: not placed yet). */
   placementsOf(lbId: string): Promise<Placement[]>;
   /** Every load balancer with its placements; one row with `agentId: null` for each not placed. */
