@@ -288,3 +288,13 @@ test('generateMacAddress: Neutron\'s fa:16:3e prefix and three bytes from the so
   assert.equal(first & 1, 0);
   assert.equal(first & 2, 2);
 });
+
+test('allocateAddress counts only well-formed used addresses of the pool\'s version as taken (the one-pass IPv4 reader matches the strict parser)', () => {
+  const pools = [{ start: '10.0.0.2', end: '10.0.0.10' }];
+  const odd = ['10.0.0.2', '10.0.0.3', '010.0.0.4', '10.0.0.4 ', '10.0.0.256', '10.0.0', '10.0.0.4.1', '::ffff:10.0.0.4', 'x', '', '10..0.4'];
+  assert.equal(allocateAddress(pools, new Set(odd)), '10.0.0.4');
+  assert.equal(allocateAddress(pools, new Set([...odd, '10.0.0.4', '10.0.0.5', '10.0.0.7'])), '10.0.0.6');
+  const all = new Set(Array.from({ length: 9 }, (_, i) => `10.0.0.${i + 2}`));
+  assert.equal(allocateAddress(pools, all), null);
+  assert.equal(allocateAddress([{ start: '2001:db8::2', end: '2001:db8::4' }], new Set(['2001:db8::2', '10.0.0.3', '2001:db8::3'])), '2001:db8::4');
+});
