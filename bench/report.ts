@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ApiResults, Row, ScaleRow, Side } from './api.js';
+import { formatRatio, goalMark, goalOf, type ApiResults, type Row, type ScaleRow, type Side } from './api.js';
 import type { DensityResult, Results as DataplaneResults } from './dataplane.js';
 import { formatMachine, type Machine } from './lib/machine.js';
 import { barChart, lineChart, type BarGroup } from './lib/svg.js';
@@ -54,36 +54,61 @@ function slope(points: readonly { x: number; y: number }[]): number {
   return den === 0 ? NaN : num / den;
 }
 
-/** Rounds in which Octavia completed no request under wrk for a rate figure (they have no ratio). */
+/** Rounds in which Octavia completed no request under wrk for a rate figure (their ratio is a lower bound). */
 function zeroRounds(a: ApiResults, row: Row): number {
   return row.unit === 'req/s' ? a.perRound.octavia.filter((x) => x.wrk[row.key as keyof typeof x.wrk]?.requests === 0).length : 0;
+}
+
+/** Results files written before Row.boundedRounds existed left such rounds out of the ratio: no ratio from them is trusted. */
+function checkedRow(a: ApiResults, row: Row): Row {
+  const zero = zeroRounds(a, row);
+  if (zero === 0 || row.boundedRounds !== undefined) return row;
+  const { ratio: _dropped, ...rest } = row;
+  return rest;
 }
 
 const NAMES = { fulcrum: 'Fulcrum', octavia: 'Octavia 11' } as const;
 const COLOUR = { fulcrum: '#1f77b4', octavia: '#d62728' } as const;
 
+/** What a reader must know about a rate row in which Octavia completed no request in some rounds. */
+function boundNote(a: ApiResults, row: Row, zero: number): string {
+  const d = a.options.duration;
+  if (row.boundedRounds === undefined) {
+    return `${row.figure}: in ${zero} of ${a.perRound.octavia.length} rounds Octavia completed no request within wrk's ${d} s; this results file `
+      + 'predates lower bounds, so no ratio is shown for it.';
+  }
+  return `${row.figure}: in ${zero} of ${a.perRound.octavia.length} rounds Octavia completed no request within wrk's ${d} s, so its rate there was`
+    + ` under 1 request per run (< ${fmt(1 / d, 2)} req/s) and that round's ratio is Fulcrum's rate over that bound: a lower bound. The ratio`
+    + ' shown (median and min–max over all rounds, with those bounds) is therefore a lower bound too ("≥"); the goal is marked met only'
+    + ' when even the bound reaches it.';
+}
+
 function apiSection(r: RunFile, plots: Map<string, string>): string[] {
   const a = r.api;
   if (!a) return ['## Control plane: Fulcrum and Octavia 11', '', `Not measured in this run (${r.failures.join('; ') || 'skipped'}).`, ''];
   const o = a.options;
-  const latency = a.rows.filter((x) => x.unit === 'ms');
-  const rates = a.rows.filter((x) => x.unit === 'req/s');
+  const rows = a.rows.map((row) => checkedRow(a, row));
+  const latency = rows.filter((x) => x.unit === 'ms');
+  const rates = rows.filter((x) => x.unit === 'req/s');
   const bars = (rows: Row[]): BarGroup[] => rows.map((row) => ({
     label: row.figure.replace(' (listener, pool, 2 members, monitor)', '').replace(', req/s at concurrency', ', c ='),
     bars: (['fulcrum', 'octavia'] as const).filter((t) => row.sides[t]).map((t) => {
       const s = row.sides[t]!;
       return { series: NAMES[t], value: s.value.median, min: s.value.min, max: s.value.max };
     }),
-    ...(row.ratio ? { note: `Fulcrum ${fmt(row.ratio.median, 0)}× better (rounds ${fmt(row.ratio.min, 0)}–${fmt(row.ratio.max, 0)}×; goal ≥ ${row.goal}×)` } : {}),
+    ...(row.ratio ? { note: `Fulcrum ${row.boundedRounds ? 'at least ' : ''}${fmt(row.ratio.median, 0)}× better (rounds ${fmt(row.ratio.min, 0)}–${fmt(row.ratio.max, 0)}×; goal ≥ ${row.goal}×)` } : {}),
   }));
   plots.set('api-latency.svg', barChart({ title: 'API latency, median of rounds (whiskers: min–max of rounds) — shorter is better', unit: 'ms', groups: bars(latency), isLog: true }));
   plots.set('api-throughput.svg', barChart({ title: 'API requests per second (wrk) — longer is better', unit: 'req/s', groups: bars(rates), isLog: true }));
-  const ratioRows = a.rows.filter((x) => x.ratio);
+  const ratioRows = rows.filter((x) => x.ratio);
   plots.set('api-ratio.svg', barChart({
     title: 'How many times better Fulcrum is, per figure (paired rounds; goal 10× latency, 50× rate)', unit: '× (Octavia / Fulcrum latency; Fulcrum / Octavia rate)', isLog: true,
     groups: ratioRows.map((row) => ({
       label: row.figure.replace(' (listener, pool, 2 members, monitor)', '').replace(', req/s at concurrency', ', c ='),
-      bars: [{ series: row.ratio!.median >= (row.goal ?? 0) ? 'goal met' : 'goal not met', value: row.ratio!.median, min: row.ratio!.min, max: row.ratio!.max, label: `${fmt(row.ratio!.median, 1)}× (goal ${row.goal}×)` }],
+      bars: [{
+        series: { met: 'goal met', missed: 'goal not met', undecided: 'lower bound, below the goal' }[goalOf(row) ?? 'missed'],
+        value: row.ratio!.median, min: row.ratio!.min, max: row.ratio!.max, label: `${row.boundedRounds ? '≥ ' : ''}${fmt(row.ratio!.median, 1)}× (goal ${row.goal}×)`,
+      }],
     })),
   }));
   const lines = [
@@ -108,16 +133,12 @@ function apiSection(r: RunFile, plots: Map<string, string>): string[] {
     '|---|---|---|---|---|---|---|',
   ];
   const notes: string[] = [];
-  for (const row of a.rows) {
+  for (const row of rows) {
     const d = row.unit === 'ms' ? 2 : 0;
     const zero = zeroRounds(a, row);
-    if (zero > 0) {
-      notes.push(`${row.figure}: in ${zero} of ${a.perRound.octavia.length} rounds Octavia completed no request within wrk's ${o.duration} s, so those rounds have no ratio`
-        + ' (the ratio is from the others; its min–max too).');
-    }
+    if (zero > 0) notes.push(boundNote(a, row, zero));
     const cell = (s: Side | undefined): string => (s ? `${fmtRounds(s.value, d)} ${row.unit} | ${fmt(s.p99, 1)} ms` : '– | –');
-    const met = row.ratio && row.goal !== undefined ? (row.ratio.median >= row.goal ? ' ✓' : ' ✗') : '';
-    lines.push(`| ${row.figure} | ${cell(row.sides.fulcrum)} | ${cell(row.sides.octavia)} | ${row.ratio ? `${fmtRounds(row.ratio, 1)}×` : '–'} | ≥ ${row.goal}×${met} |`);
+    lines.push(`| ${row.figure} | ${cell(row.sides.fulcrum)} | ${cell(row.sides.octavia)} | ${formatRatio(row, 1)} | ≥ ${row.goal}×${goalMark(row)} |`);
   }
   lines.push(...notes.map((n) => `\n- ${n}`));
   lines.push('', `For rates, the p99 column is wrk's latency p99. API process memory (RSS) at the end, with 1,000 load balancers: `
@@ -287,7 +308,7 @@ export function renderReport(r: RunFile, resultsPath: string): { markdown: strin
   const api = apiSection(r, plots);
   const scale = scaleSection(r, plots);
   const dp = dataplaneSection(r, plots);
-  const headline = r.api?.rows.filter((x) => x.ratio) ?? [];
+  const headline = r.api?.rows.map((row) => checkedRow(r.api!, row)).filter((x) => x.ratio) ?? [];
   const md = [
     '# Fulcrum benchmarks: against Octavia 11 and hand-written HAProxy',
     '',
@@ -305,9 +326,11 @@ export function renderReport(r: RunFile, resultsPath: string): { markdown: strin
     ...headline.map((row) => {
       const d = row.unit === 'ms' ? 2 : 0;
       const zero = r.api ? zeroRounds(r.api, row) : 0;
-      const of = zero > 0 ? `; from ${r.api!.perRound.octavia.length - zero} of ${r.api!.perRound.octavia.length} rounds: in the others Octavia completed no request` : '';
-      return `| ${row.figure} | ${fmt(row.sides.fulcrum!.value.median, d)} ${row.unit} | ${fmt(row.sides.octavia!.value.median, d)} ${row.unit} | `
-        + `**${fmt(row.ratio!.median, 1)}×** (${fmt(row.ratio!.min, 1)}–${fmt(row.ratio!.max, 1)}${of}) | ≥ ${row.goal}× ${row.ratio!.median >= row.goal! ? '✓' : '✗'} |`;
+      const n = r.api!.perRound.octavia.length;
+      const of = zero > 0 ? `; a lower bound: in ${zero} of ${n} rounds Octavia completed no request in wrk's ${r.api!.options.duration} s (< ${fmt(1 / r.api!.options.duration, 2)} req/s)` : '';
+      const octavia = zero > n / 2 ? `< ${fmt(1 / r.api!.options.duration, 2)}` : fmt(row.sides.octavia!.value.median, d);
+      return `| ${row.figure} | ${fmt(row.sides.fulcrum!.value.median, d)} ${row.unit} | ${octavia} ${row.unit} | `
+        + `**${zero > 0 ? '≥ ' : ''}${fmt(row.ratio!.median, 1)}×** (${fmt(row.ratio!.min, 1)}–${fmt(row.ratio!.max, 1)}${of}) | ≥ ${row.goal}×${goalMark(row)} |`;
     }),
     '',
     `${r.api ? `${r.api.options.rounds} rounds per figure (scale steps: ${Math.min(r.api.options.rounds, 3)}), ${r.api.options.n} requests per figure per round (writes ${r.api.options.nWrite}), wrk ${r.api.options.duration} s per round; ` : ''}`
