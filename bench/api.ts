@@ -42,6 +42,9 @@ import { stopChildProcess } from './lib/process.js';
 import { describeMachine, formatMachine, loadAverage, type Machine } from './lib/machine.js';
 import { isOctaviaInstalled, OctaviaPeer } from './lib/octavia-peer.js';
 import { wrkLoopback, type WrkResult } from './lib/wrk.js';
+import { formatRatio, goalMark } from './lib/goals.js';
+
+export { formatRatio, goalMark, goalOf } from './lib/goals.js';
 
 const USAGE = 'usage: node dist/bench/api.js [--quick] [--rounds 5] [--n 50] [--n-write 20] [--duration 3] [--scale-n 10] '
   + '[--targets fulcrum,octavia] [--octavia-peer DIR] [--database URL] [--auth noauth|embedded] [--json FILE]';
@@ -382,28 +385,6 @@ export interface Row {
   goal?: number;
 }
 
-/**
- * Whether a row meets its goal. With bounded rounds the ratio is a lower bound: above the goal
- * it is met all the same; below it the run cannot tell ('undecided'), never a ✓.
- */
-export function goalOf(row: Pick<Row, 'ratio' | 'goal' | 'boundedRounds'>): 'met' | 'missed' | 'undecided' | undefined {
-  if (!row.ratio || row.goal === undefined) return undefined;
-  if (row.ratio.median >= row.goal) return 'met';
-  return (row.boundedRounds ?? 0) > 0 ? 'undecided' : 'missed';
-}
-
-/** The goal cell's mark: ✓, ✗, or "? (lower bound)". */
-export function goalMark(row: Pick<Row, 'ratio' | 'goal' | 'boundedRounds'>): string {
-  const g = goalOf(row);
-  return g === 'met' ? ' ✓' : g === 'missed' ? ' ✗' : g === 'undecided' ? ' ? (the bound is below the goal)' : '';
-}
-
-/** The ratio as a reader must read it: "≥ …" when some rounds give only a lower bound. */
-export function formatRatio(row: Pick<Row, 'ratio' | 'boundedRounds'>, decimals: number): string {
-  if (!row.ratio) return '–';
-  return `${(row.boundedRounds ?? 0) > 0 ? '≥ ' : ''}${formatAcrossRounds(row.ratio, decimals)}×`;
-}
-
 const FIGURES: Record<LatencyKey, string> = {
   post: 'POST load balancer', list100: 'GET list of 100', getOne: 'GET one load balancer',
   full: 'POST fully-populated load balancer (listener, pool, 2 members, monitor)', member: 'POST member',
@@ -587,7 +568,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`bench/api: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+// Run only as a program: bench/report.ts imports this module's types and helpers.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then((code) => { process.exitCode = code; }, (err: unknown) => {
+    process.stderr.write(`bench/api: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -7,7 +7,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatRatio, goalMark, goalOf, type ApiResults, type Row, type ScaleRow, type Side } from './api.js';
+import type { ApiResults, Row, ScaleRow, Side } from './api.js';
+import { formatRatio, goalMark, goalOf } from './lib/goals.js';
 import type { DensityResult, Results as DataplaneResults } from './dataplane.js';
 import { formatMachine, type Machine } from './lib/machine.js';
 import { barChart, lineChart, type BarGroup } from './lib/svg.js';
