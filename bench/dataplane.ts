@@ -1116,22 +1116,33 @@ async function main(): Promise<number> {
   const loadBefore = loadAverage();
   const results: Results = {};
   try {
-    await startServer(m);
-    const s = await makeScene(m);
-    if (o.only.has('create')) results.create = await measureCreate(m, s, o);
-    if (o.only.has('batch')) results.batch = await measureBatch(m, s, o);
+    // Each phase's wall time, logged and kept in --json: what `npm run bench`'s 15-minute budget is spent on.
+    const phaseSeconds: Record<string, number> = {};
+    const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        phaseSeconds[name] = (Date.now() - t0) / 1000;
+        process.stderr.write(`bench/dataplane: ${name} took ${phaseSeconds[name]!.toFixed(0)} s (load average ${loadAverage()})\n`);
+      }
+    };
+    await timed('start', () => startServer(m));
+    const s = await timed('scene', () => makeScene(m));
+    if (o.only.has('create')) results.create = await timed('create', () => measureCreate(m, s, o));
+    if (o.only.has('batch')) results.batch = await timed('batch', () => measureBatch(m, s, o));
     if (o.only.has('members') || o.only.has('restart') || o.only.has('throughput') || o.only.has('reloads')) {
       const lb = await postLb(m, s, `${m.prefix}-main`);
       await waitActive(m, lb.id, o.pollMs);
       const a = await s.prober.probe({ url: vipUrl(lb), want: 'ok' });
       if (a.at === null) throw new Error(`the main load balancer does not serve: ${JSON.stringify(a.errors)}`);
-      if (o.only.has('members')) results.members = await measureMembers(m, s, o, lb);
-      if (o.only.has('restart')) results.restart = await measureRestart(m, s, lb, o.changes);
-      if (o.only.has('throughput')) results.throughput = await measureThroughput(m, s, o, lb);
-      if (o.only.has('reloads')) results.reloads = await measureReloads(m, s, o, lb);
+      if (o.only.has('members')) results.members = await timed('members', () => measureMembers(m, s, o, lb));
+      if (o.only.has('restart')) results.restart = await timed('restart', () => measureRestart(m, s, lb, o.changes));
+      if (o.only.has('throughput')) results.throughput = await timed('throughput', () => measureThroughput(m, s, o, lb));
+      if (o.only.has('reloads')) results.reloads = await timed('reloads', () => measureReloads(m, s, o, lb));
       await deleteLbs(m, [lb.id]);
     }
-    if (o.only.has('density')) results.density = await measureDensity(m, s, o);
+    if (o.only.has('density')) results.density = await timed('density', () => measureDensity(m, s, o));
     const took = (Date.now() - started) / 1000;
     process.stdout.write([
       `Fulcrum data-plane bench, ${new Date().toISOString().slice(0, 16)}Z, ${availableParallelism()} CPUs, HAProxy provider on the netns driver${o.isQuick ? ' (--quick)' : ''}.`,
@@ -1149,7 +1160,7 @@ async function main(): Promise<number> {
     if (o.json) {
       writeFileSync(o.json, `${JSON.stringify({
         date: new Date().toISOString(), cpus: availableParallelism(), machine: describeMachine(), loadAverage: { before: loadBefore, after: loadAverage() },
-        options: { ...o, only: [...o.only] }, goals: GOALS, results,
+        options: { ...o, only: [...o.only] }, goals: GOALS, results, phaseSeconds, seconds: took,
       }, null, 2)}\n`);
     }
     return 0;
