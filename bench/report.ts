@@ -40,6 +40,8 @@ export interface RunFile {
   failures: string[];
   /** Steps taken from an earlier run (`npm run bench -- --reuse FILE`), said in the report. */
   reused: string[];
+  /** Wall time of each step (install, api, dataplane, density), seconds; absent in older files. */
+  stepSeconds?: Record<string, number>;
 }
 
 const fmt = (x: number, d: number): string => (Number.isFinite(x) ? x.toFixed(d) : '–');
@@ -304,6 +306,13 @@ function batchSection(r: RunFile): string[] {
 }
 
 /** Renders the report and its plots; returns the markdown and the SVG files by name. */
+/** " (install 0.0, API 4.1, … min)", or nothing for files without step times. */
+function stepTimes(r: RunFile): string {
+  const names: Record<string, string> = { install: 'install', api: 'API', dataplane: 'data plane', density: 'density at 10' };
+  const parts = Object.entries(r.stepSeconds ?? {}).map(([k, v]) => `${names[k] ?? k} ${fmt(v / 60, 1)}`);
+  return parts.length > 0 ? ` (${parts.join(', ')} min)` : '';
+}
+
 export function renderReport(r: RunFile, resultsPath: string): { markdown: string; plots: Map<string, string> } {
   const plots = new Map<string, string>();
   const api = apiSection(r, plots);
@@ -314,7 +323,7 @@ export function renderReport(r: RunFile, resultsPath: string): { markdown: strin
     '# Fulcrum benchmarks: against Octavia 11 and hand-written HAProxy',
     '',
     `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${formatMachine(r.machine)}${r.isQuick ? ', **--quick** (a smoke run: few samples)' : ''}, by`,
-    `\`${r.command}\` in ${fmt(r.seconds / 60, 1)} min. Load average (1/5/15 min) before ${r.loadAverage.before}, after ${r.loadAverage.after}`,
+    `\`${r.command}\` in ${fmt(r.seconds / 60, 1)} min${stepTimes(r)}. Load average (1/5/15 min) before ${r.loadAverage.before}, after ${r.loadAverage.after}`,
     'on a machine shared with other work: figures here are noisy, which is why every comparison is interleaved in the same run and',
     `paired per round, with the spread shown. Raw figures: [${relative(BENCH, resultsPath)}](${relative(BENCH, resultsPath)}).`,
     ...(r.failures.length > 0 ? ['', `**Steps that failed in this run:** ${r.failures.join('; ')}`] : []),
