@@ -338,6 +338,9 @@ async function round(t: Target, r: number, o: Options): Promise<RoundSamples> {
   const wrk = async (path: string, connections: number): Promise<WrkResult> => {
     const w = await wrkLoopback(`${t.base}${path}`, { connections, seconds: o.duration, headers: t.headers });
     if (w.non2xx > 0) throw new Error(`${t.name}: wrk ${path} c=${connections}: ${w.non2xx} non-2xx answers`);
+    // wrk stops on time with requests still queued: a server slower than its clients (Octavia's one sync
+    // worker at c = 32) goes on serving them for seconds, on the CPU the next figure is measured on.
+    await quiesce(t);
     return w;
   };
   return {
@@ -345,6 +348,38 @@ async function round(t: Target, r: number, o: Options): Promise<RoundSamples> {
     wrk: { getOneC1: await wrk(one, 1), getOneC4: await wrk(one, 4), getOneC32: await wrk(one, 32), list100C4: await wrk(LIST(100), 4) },
     loadAverage: loadAverage(),
   };
+}
+
+/** CPU time (clock ticks) the target's server processes have used so far. */
+function cpuTicks(t: Pick<Target, 'pids'>): number {
+  let sum = 0;
+  for (const pid of t.pids()) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      sum += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return sum;
+}
+
+/**
+ * Waits (at most 20 s) until the target's server processes are idle: under 2 clock ticks (20 ms)
+ * of CPU in 250 ms. Found on 2026-12-03: after wrk's c = 32 line, Octavia's worker served the
+ * abandoned queued requests for seconds, during the next line (its list at c = 4 then completed no
+ * request in 4 rounds of 5) and during Fulcrum's next round. Returns how long it waited (ms).
+ */
+async function quiesce(t: Pick<Target, 'pids'>): Promise<number> {
+  const t0 = Date.now();
+  let before = cpuTicks(t);
+  while (Date.now() - t0 < 20_000) {
+    await sleep(250);
+    const now = cpuTicks(t);
+    if (now - before < 2) break;
+    before = now;
+  }
+  return Date.now() - t0;
 }
 
 /** GET one and GET the whole list (size ≤ 1,000: one page) with `size` load balancers present. */
@@ -523,6 +558,7 @@ async function main(): Promise<number> {
       const rounds = Math.min(o.rounds, 3);
       for (let k = 0; k < rounds; k++) {
         for (const t of orderOf(targets, k)) {
+          for (const u of targets) await quiesce(u);
           const x = await scaleRound(t, size, o);
           scale[t.key].push(x);
           log(`scale ${size}, round ${k + 1}/${rounds}, ${t.name}: GET one ${median(x.getOne).toFixed(2)} ms, list ${median(x.list).toFixed(2)} ms`);
@@ -532,6 +568,7 @@ async function main(): Promise<number> {
     for (const size of o.sizes.filter((s) => s <= 100)) await scaleStep(size);
     for (let k = 0; k < o.rounds; k++) {
       for (const t of orderOf(targets, k)) {
+        for (const u of targets) await quiesce(u);
         const x = await round(t, k, o);
         per[t.key].push(x);
         log(`round ${k + 1}/${o.rounds}, ${t.name} (${t.count} LBs, load ${x.loadAverage}): POST ${median(x.lat.post).toFixed(2)} ms, `
