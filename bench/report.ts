@@ -302,10 +302,10 @@ function batchSection(r: RunFile): string[] {
     r.batch === undefined
       ? 'Reserved for the batch phase of `bench/dataplane.ts` (1,000 members in one `PUT …/members`), which another branch adds; '
         + 'when the dataplane results carry `batch`, `bench/run-all.ts` copies it to the results file and this section shows it.'
-      : `\`\`\`json\n${JSON.stringify(r.batch, null, 2)}\n\`\`\``, ''];
+      : 'Measured by the data-plane bench in this run: rows 2b of its table above (one `PUT …/members` of 1,000 members, then of an '
+        + 'empty list, each → HAProxy\'s `show servers state` and → ACTIVE, with reloads and the worker PID). Every sample is in the results file, `batch`.', ''];
 }
 
-/** Renders the report and its plots; returns the markdown and the SVG files by name. */
 /** " (install 0.0, API 4.1, … min)", or nothing for files without step times. */
 function stepTimes(r: RunFile): string {
   const names: Record<string, string> = { install: 'install', api: 'API', dataplane: 'data plane', density: 'density at 10' };
@@ -313,6 +313,7 @@ function stepTimes(r: RunFile): string {
   return parts.length > 0 ? ` (${parts.join(', ')} min)` : '';
 }
 
+/** Renders the report and its plots; returns the markdown and the SVG files by name. */
 export function renderReport(r: RunFile, resultsPath: string): { markdown: string; plots: Map<string, string> } {
   const plots = new Map<string, string>();
   const api = apiSection(r, plots);
