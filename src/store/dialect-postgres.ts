@@ -6,6 +6,8 @@ import pg from 'pg';
 import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
 
 const CHANNEL = 'fulcrum_changes';
+/** Wakes every process that follows the event log (payload empty: readers fetch by id). */
+const EVENTS_CHANNEL = 'fulcrum_events';
 const placeholderCache = new Map<string, string>();
 
 /** Rewrites `?` placeholders as `$1, $2, …` (our SQL never has `?` inside literals). */
@@ -75,27 +77,48 @@ export class PostgresDialect implements SqlDialect {
     for (const id of new Set(lbIds)) await conn.run(`SELECT pg_notify('${CHANNEL}', ?)`, [id]);
   }
 
-  async subscribe(listener: (lbId: string) => void): Promise<() => Promise<void>> {
+  subscribe(listener: (lbId: string) => void): Promise<() => Promise<void>> {
+    // After a reconnect, '*': the subscriber resyncs everything it may have missed.
+    return this.#listen(CHANNEL, (payload) => { if (payload) listener(payload); }, () => listener('*'));
+  }
+
+  /** The shared event log's channel: a cross-process lock for numbering, NOTIFY and LISTEN. */
+  readonly eventChannel = {
+    lock: async (conn: SqlConn): Promise<void> => { await conn.all('SELECT pg_advisory_xact_lock(4242003)'); },
+    notify: async (conn: SqlConn): Promise<void> => { await conn.run(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`); },
+    // A wake-up after a reconnect too: notifications sent while disconnected are lost, the rows are not.
+    subscribe: (fn: () => void): Promise<() => Promise<void>> => this.#listen(EVENTS_CHANNEL, fn, fn),
+  };
+
+  /**
+   * LISTENs on `channel` on a connection of its own, calling `onMessage` with each payload; when
+   * the server goes away it reconnects (every 200–500 ms) and calls `onReconnect`.
+   */
+  async #listen(channel: string, onMessage: (payload: string) => void, onReconnect: () => void): Promise<() => Promise<void>> {
     let client: pg.Client | undefined;
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
     const connect = async (): Promise<void> => {
       const c = new pg.Client({ connectionString: this.#url });
       c.on('notification', (msg) => {
-        if (msg.channel === CHANNEL && msg.payload) listener(msg.payload);
+        if (msg.channel === channel) onMessage(msg.payload ?? '');
       });
       c.on('error', () => {
-        // The server went away: reconnect, and announce '*' so the subscriber resyncs everything.
         if (closed) return;
         c.end().catch(() => undefined);
-        retry = setTimeout(() => void connect().then(() => listener('*'), schedule), 200);
+        retry = setTimeout(() => void connect().then(onReconnect, schedule), 200);
       });
-      await c.connect();
-      await c.query(`LISTEN ${CHANNEL}`);
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+      } catch (err) {
+        c.end().catch(() => undefined);
+        throw err;
+      }
       client = c;
     };
     const schedule = (): void => {
-      if (!closed) retry = setTimeout(() => void connect().then(() => listener('*'), schedule), 500);
+      if (!closed) retry = setTimeout(() => void connect().then(onReconnect, schedule), 500);
     };
     await connect();
     return async () => {
