@@ -135,7 +135,7 @@ export class EventHub {
     this.#start = 0;
     this.#nextId = lastId + 1;
     this.#log = log;
-    for (const e of events) this.#keep(this.#fromLog(e.id, e.timeMs, e.event)!);
+    for (const e of events) this.#keep(this.#fromLog(e.id, e.timeMs, e.event));
     this.#unlisten = await log.listen(() => void this.catchUp().catch(() => undefined));
     const poll = setInterval(() => void this.catchUp().catch(() => undefined), this.#opts.pollMs ?? 2000);
     const prune = setInterval(() => void log.prune(this.#capacity).catch(() => undefined), this.#opts.pruneMs ?? 60_000);
@@ -172,8 +172,7 @@ export class EventHub {
         // A read that raced a newer one (never with the single-flight above, but cheap to check).
         if (e.id <= this.lastId) continue;
         this.#nextId = e.id + 1;
-        const event = this.#fromLog(e.id, e.timeMs, e.event);
-        if (event) this.#deliver(event);
+        this.#deliver(this.#fromLog(e.id, e.timeMs, e.event));
       }
       if (batch.length < 1000) return;
     }
@@ -211,12 +210,12 @@ export class EventHub {
         if (this.#lastStats.get(c.loadBalancerId) === key) continue;
         this.#lastStats.set(c.loadBalancerId, key);
       }
-      this.#deliver(this.#fromLog(this.#nextId++, time, c)!);
+      this.#deliver(this.#fromLog(this.#nextId++, time, c));
     }
   }
 
   /** One committed event as the stream's event, with its id and commit time. */
-  #fromLog(id: number, timeMs: number, c: CommittedEvent): HubEvent | undefined {
+  #fromLog(id: number, timeMs: number, c: CommittedEvent): HubEvent {
     const time = new Date(timeMs).toISOString();
     if (c.type === 'status') {
       if (c.provisioningStatus === 'DELETED' && c.kind === 'loadbalancer') this.#lastStats.delete(c.id);

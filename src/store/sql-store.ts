@@ -517,21 +517,25 @@ export class SqlStore extends SqlReader implements Store {
 
   readonly eventLog: EventLog | undefined;
 
+  /** The shared event log over the dialect's event channel (PostgreSQL), else undefined. */
   #eventLog(): EventLog | undefined {
-    return this.db.eventChannel && {
-    after: async (afterId, limit) => (await this.db.all(
-      'SELECT id, data, created_ms FROM event_log WHERE id > ? ORDER BY id LIMIT ?', [afterId, limit],
-    )).map(loggedEvent),
-    latest: async (limit) => {
-      const rows = await this.db.all('SELECT id, data, created_ms FROM event_log ORDER BY id DESC LIMIT ?', [limit]);
-      const last = rows[0] ? Number(rows[0].id) : Number((await this.db.all('SELECT COALESCE(MAX(id), 0) AS id FROM event_log'))[0]?.id ?? 0);
-      return { events: rows.reverse().map(loggedEvent), lastId: last };
-    },
-    listen: (fn) => this.db.eventChannel!.subscribe(fn),
-    prune: async (keep) => {
-      await this.db.run('DELETE FROM event_log WHERE id <= (SELECT MAX(id) FROM event_log) - ?', [keep]);
-    },
-  };
+    const channel = this.db.eventChannel;
+    if (!channel) return undefined;
+    return {
+      after: async (afterId, limit) => (await this.db.all(
+        'SELECT id, data, created_ms FROM event_log WHERE id > ? ORDER BY id LIMIT ?', [afterId, limit],
+      )).map(loggedEvent),
+      latest: async (limit) => {
+        // Pruning always keeps the newest rows: an empty log has never had an event.
+        const newestFirst = await this.db.all('SELECT id, data, created_ms FROM event_log ORDER BY id DESC LIMIT ?', [limit]);
+        const lastId = newestFirst[0] ? Number(newestFirst[0].id) : 0;
+        return { events: newestFirst.reverse().map(loggedEvent), lastId };
+      },
+      listen: (fn) => channel.subscribe(fn),
+      prune: async (keep) => {
+        await this.db.run('DELETE FROM event_log WHERE id <= (SELECT MAX(id) FROM event_log) - ?', [keep]);
+      },
+    };
   }
 
   /**
