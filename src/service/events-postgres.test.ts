@@ -22,8 +22,9 @@ after(async () => {
   await server?.stop();
 });
 
+let databases = 0;
 async function freshDatabase(): Promise<string> {
-  const name = `events_${process.pid}`;
+  const name = `events_${process.pid}_${++databases}`;
   const admin = new pg.Client({ connectionString: server!.url });
   await admin.connect();
   try {
@@ -80,5 +81,32 @@ test('the shared event log: two processes on one database, a hub on each, the sa
     await hubA.detach();
     await hubB.detach();
     await Promise.all([a!.close(), b!.close()]);
+  }
+});
+
+test('a writer cut off while it holds the event log\'s lock (a partitioned agent mid-commit) stalls other writers only until the server ends its idle transaction', { skip }, async () => {
+  const url = await freshDatabase();
+  const writer = await SqlStore.open(new PostgresDialect(url));
+  const stuck = new PostgresDialect(url, 2, { idleInTransactionMs: 1000 });
+  let release: () => void = () => undefined;
+  try {
+    const locked = new Promise<void>((resolve) => {
+      // Takes the lock as a commit's last step does, then never sends COMMIT (its network went silent).
+      void stuck.transaction(async (conn) => {
+        await stuck.eventChannel.lock(conn);
+        resolve();
+        await new Promise<void>((r) => { release = r; });
+      }).catch(() => undefined);
+    });
+    await locked;
+    const started = Date.now();
+    await writer.transaction((tx) => tx.insert('loadbalancer', loadBalancer()));
+    const waited = Date.now() - started;
+    assert.ok(waited >= 500, `the lock was held (${waited} ms)`);
+    assert.ok(waited < 5000, `released by the server's idle-in-transaction timeout, not by TCP (${waited} ms)`);
+  } finally {
+    release();
+    await stuck.close().catch(() => undefined);
+    await writer.close();
   }
 });

@@ -9,6 +9,8 @@ const CHANNEL = 'fulcrum_changes';
 /** Wakes every process that follows the event log (payload empty: readers fetch by id). */
 const EVENTS_CHANNEL = 'fulcrum_events';
 const placeholderCache = new Map<string, string>();
+/** How long the server lets a transaction sit idle before ending it (and its locks). */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
 
 /** Rewrites `?` placeholders as `$1, $2, …` (our SQL never has `?` inside literals). */
 function toPg(sql: string): string {
@@ -41,9 +43,14 @@ export class PostgresDialect implements SqlDialect {
   readonly #url: string;
   readonly #conn: SqlConn;
 
-  constructor(url: string, poolSize = 10) {
+  /** `idleInTransactionMs`: see {@link IDLE_IN_TRANSACTION_MS} (tests shorten it). */
+  constructor(url: string, poolSize = 10, opts: { idleInTransactionMs?: number } = {}) {
     this.#url = url;
-    this.#pool = new pg.Pool({ connectionString: url, max: poolSize });
+    // A process cut off from the database in the middle of a transaction (a partitioned agent)
+    // leaves it open on the server, holding its row locks and the event log's lock, which would
+    // stall every other writer until TCP gives up (hours): the server ends a transaction left idle
+    // this long. Fulcrum's transactions never wait on anything but their own statements.
+    this.#pool = new pg.Pool({ connectionString: url, max: poolSize, idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS });
     // An idle client that loses its server (a PostgreSQL restart) must not crash the process.
     this.#pool.on('error', () => undefined);
     this.#conn = connOf(this.#pool);
@@ -59,6 +66,12 @@ export class PostgresDialect implements SqlDialect {
 
   async transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
+    // The server may end the connection between two statements (its idle-in-transaction timeout,
+    // a restart): the client then emits 'error' with no query to take it, which must not crash
+    // the process. The next statement fails, and the broken client is destroyed, not pooled.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => { broken = err; };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(connOf(client));
@@ -68,7 +81,8 @@ export class PostgresDialect implements SqlDialect {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
