@@ -90,6 +90,9 @@ export class Agent {
   #fenced = false;
   #fenceTimer: NodeJS.Timeout | undefined;
   #fencing: Promise<void> | undefined;
+  #lastFenceLog = 0;
+  /** Counts fences: a reconcile that began before one must not apply what it read (the placement may have moved). */
+  #fenceEpoch = 0;
 
   constructor(opts: AgentOptions) {
     this.#opts = opts;
@@ -153,7 +156,9 @@ export class Agent {
         // Timed apart from the heartbeat itself: a heartbeat hung on a dead connection fences too.
         this.#fenceTimer = setInterval(() => {
           if (!this.#fencing && (this.#fenced || performance.now() - this.#lastBeatSent > fenceAfter)) {
-            this.#fencing = this.#fence().finally(() => { this.#fencing = undefined; });
+            this.#fencing = this.#fence()
+              .catch((err: Error) => this.#opts.log.error({ err: err.message }, 'self-fence check failed; the next one retries'))
+              .finally(() => { this.#fencing = undefined; });
           }
         }, Math.max(50, Math.min(250, fenceAfter / 8)));
         this.#fenceTimer.unref();
@@ -228,7 +233,9 @@ export class Agent {
     try {
       if (await store.heartbeatAgent(this.#agentId!)) {
         this.#lastBeatSent = sent;
-        if (this.#fenced) await this.#unfence();
+        // A heartbeat that took longer than the fence time (sent before or during a partition,
+        // acknowledged after) proves too little: lifting the fence on it would fence again at once.
+        if (this.#fenced && performance.now() - sent < (this.#opts.fenceAfterMs ?? Infinity)) await this.#unfence();
         return;
       }
       this.#agentId = (await store.registerAgent(host!, this.#opts.configurations ?? {})).id;
@@ -251,8 +258,14 @@ export class Agent {
     const running = new Map<string, Provider>();
     for (const p of this.#opts.providers.values()) for (const id of await p.running()) running.set(id, p);
     for (const id of this.#applied.keys()) if (!running.has(id)) running.set(id, this.#opts.providers.get(this.#applied.get(id)!.loadBalancer.provider)!);
+    if (this.#fenced && performance.now() - this.#lastFenceLog >= 10_000) {
+      this.#lastFenceLog = performance.now();
+      log.warn({ agent: this.#agentId, silentMs: Math.round(performance.now() - this.#lastBeatSent), heartbeatInFlight: this.#heartbeating !== undefined }, 'still self-fenced: no heartbeat has reached the database');
+    }
     if (!this.#fenced) {
       this.#fenced = true;
+      this.#fenceEpoch++;
+      this.#lastFenceLog = performance.now();
       log.error({
         agent: this.#agentId, host: this.#opts.host, silentMs: Math.round(performance.now() - this.#lastBeatSent),
         fenceAfterMs: this.#opts.fenceAfterMs, loadbalancers: [...running.keys()],
@@ -260,7 +273,9 @@ export class Agent {
     } else if (running.size === 0) {
       return;
     }
-    for (const [id, provider] of running) {
+    // All at once (the work queue also runs different load balancers in parallel): the servers may
+    // start rebuilding them elsewhere about one heartbeat interval from now.
+    await Promise.all([...running].map(async ([id, provider]) => {
       this.#forget(id);
       try {
         await provider?.remove(id);
@@ -269,7 +284,7 @@ export class Agent {
         // The next check (a few hundred ms later) tries again: fencing must not give up.
         log.error({ lb: id, err: (err as Error).message }, 'self-fence could not stop a load balancer; retrying');
       }
-    }
+    }));
   }
 
   /** A heartbeat got through after a fence: reconcile against the store (what is still ours is built again). */
@@ -312,6 +327,7 @@ export class Agent {
     const { store, log } = this.#opts;
     // Fenced: nothing is built until a heartbeat gets through (then everything is resynced).
     if (this.#fenced) return 'retry';
+    const epoch = this.#fenceEpoch;
     if (this.#agentId !== undefined) {
       const placements = await store.placementsOf(lbId);
       // Not placed yet (made before any agent was alive, or before agents existed): left alone,
@@ -352,7 +368,8 @@ export class Agent {
       !lb.provisioningStatus.startsWith('PENDING_')) return 'done';
     try {
       const withTls = await this.#withTls(graph);
-      if (this.#fenced) return 'retry';
+      // A fence since this reconcile began: what it read (its placement) may be stale; start over.
+      if (this.#fenced || epoch !== this.#fenceEpoch) return 'retry';
       const result = await provider.apply(withTls);
       if (result.retiredCounters) await store.recordCounters(lbId, result.retiredCounters.epoch, result.retiredCounters.byListener);
       await store.recordApplied(lbId, { generation, ok: true, operating: result.operating });
