@@ -142,7 +142,9 @@ External Keystone (--auth keystone: tokens are validated there, as keystonemiddl
 export const SERVER_HELP = `Usage: fulcrum server [options]
 
 Runs an API server only (stateless: run as many as you like on one PostgreSQL database), and
-the scheduler's sweep that rebuilds the load balancers of dead agents on live ones.
+the scheduler's sweep that rebuilds the load balancers of dead agents on live ones. On PostgreSQL
+it serves the event stream (GET /v2/lbaas/events) with every server's and agent's changes, under
+event ids that are the same on every server.
 
 Options: those of fulcrum up (see fulcrum up --help) except --interface-driver and --host; with
 --database postgresql://USER@HOST:PORT/DB for more than one process, and

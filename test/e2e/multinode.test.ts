@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readSse, type SseMessage } from '../../src/cli/event-stream.js';
 import { Cluster, until } from '../helpers/cluster.js';
@@ -233,7 +234,8 @@ describe('multi-node: two API servers, two agents on node namespaces, VXLAN, Pos
     const started = Date.now();
     c.cutAgentDb(victim);
     try {
-      await until('the cut-off node stops serving every VIP (self-fence)', async () => (c.namespacesOf(victim).length === 0 ? true : undefined), 30_000);
+      await until('the cut-off node stops serving every VIP (self-fence)', async () => (c.namespacesOf(victim).length === 0 ? true : undefined), 30_000)
+        .catch((err: Error) => { throw new Error(`${err.message}; namespaces ${c.namespacesOf(victim).join(' ')}; agent output: ${c.output('agent', victim).slice(-6000)}`); });
       const fencedMs = Date.now() - started;
       // Fenced one heartbeat interval before the down time (3 s); a margin for a loaded machine.
       assert.ok(fencedMs < 3000 + 2000, `fenced after ${fencedMs} ms`);
@@ -252,7 +254,12 @@ describe('multi-node: two API servers, two agents on node namespaces, VXLAN, Pos
     } finally {
       c.restoreAgentDb(victim);
     }
-    await until('the healed agent alive again', async () => ((await agents()).find((a) => a.host === c.agentHost(victim))?.alive === true ? true : undefined), 30_000);
+    await until('the healed agent alive again', async () => ((await agents()).find((a) => a.host === c.agentHost(victim))?.alive === true ? true : undefined), 30_000)
+      .catch((err: Error) => {
+        const pid = c.agentPid(victim);
+        const state = pid === undefined ? 'no pid' : (() => { try { return readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').filter((l) => /^(State|Threads)/.test(l)).join(', '); } catch { return 'gone'; } })();
+        throw new Error(`${err.message}; agent ${pid}: ${state}; its output: ${c.output('agent', victim).slice(-4000)}`);
+      });
     await until('fence lifted (logged)', async () => (/fence lifted/.test(c.output('agent', victim)) ? true : undefined), 30_000);
     // It reconciled against the database: nothing of its own is left, so it rebuilds nothing.
     await new Promise((r) => setTimeout(r, 2000));

@@ -260,6 +260,9 @@ export class Cluster {
     return i;
   }
 
+  /** The PID of node `i`'s agent process (for failure messages), or undefined. */
+  agentPid(i: number): number | undefined { return this.#agents[i]?.child.pid; }
+
   /** What a process wrote lately (for failure messages). */
   output(kind: 'server' | 'agent', i: number): string {
     return (kind === 'server' ? this.#servers[i] : this.#agents[i])?.output ?? '';
