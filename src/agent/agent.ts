@@ -182,7 +182,13 @@ export class Agent {
     }, period);
     this.#resync.unref();
     this.#observer = setInterval(() => {
-      if (!this.#observing) this.#observing = this.observeAll().finally(() => { this.#observing = undefined; });
+      if (!this.#observing) {
+        // A store that stops answering mid-observation (a partition, a restart) must not end the
+        // process: the next observation tries again.
+        this.#observing = this.observeAll()
+          .catch((err: Error) => this.#opts.log.warn({ err: err.message }, 'observation failed (store not answering); the next one retries'))
+          .finally(() => { this.#observing = undefined; });
+      }
     }, this.#opts.observeMs ?? 500);
     this.#observer.unref();
   }

@@ -230,7 +230,7 @@ describe('multi-node: two API servers, two agents on node namespaces, VXLAN, Pos
     const other = 1 - victim;
     const theirs = all.find((a) => a.host === c.agentHost(victim))!.loadbalancers;
     assert.ok(theirs.length > 0);
-    assert.equal(c.namespacesOf(victim).length, theirs.length, 'each of its load balancers runs there before the cut');
+    await until('each of its load balancers running there before the cut', async () => (c.namespacesOf(victim).length === theirs.length ? true : undefined), 60_000);
     const started = Date.now();
     c.cutAgentDb(victim);
     try {
