@@ -91,6 +91,8 @@ export class Agent {
   #fenceTimer: NodeJS.Timeout | undefined;
   #fencing: Promise<void> | undefined;
   #lastFenceLog = 0;
+  /** Set when a resync after a fence failed: the next periodic resync is a full one. */
+  #needsFullResync = false;
   /** Counts fences: a reconcile that began before one must not apply what it read (the placement may have moved). */
   #fenceEpoch = 0;
 
@@ -178,7 +180,7 @@ export class Agent {
     await this.resyncAll();
     const period = this.#opts.resyncMs ?? 30_000;
     this.#resync = setInterval(() => {
-      this.resyncPending().catch((err: Error) => this.#opts.log.warn({ err: err.message }, 'resync failed (store not answering); the next one retries'));
+      (this.#needsFullResync ? this.resyncAll().then(() => { this.#needsFullResync = false; }) : this.resyncPending()).catch((err: Error) => this.#opts.log.warn({ err: err.message }, 'resync failed (store not answering); the next one retries'));
     }, period);
     this.#resync.unref();
     this.#observer = setInterval(() => {
@@ -298,7 +300,11 @@ export class Agent {
     await this.#fencing;
     this.#fenced = false;
     this.#opts.log.warn({ agent: this.#agentId, host: this.#opts.host }, 'heartbeat reached the database again: fence lifted; reconciling against the database');
+    // Until this resync succeeds, the periodic one is a full one: the fence removed load balancers
+    // that are not pending, which a pending-only resync would never build again.
+    this.#needsFullResync = true;
     await this.resyncAll();
+    this.#needsFullResync = false;
   }
 
   /** True while self-fenced (tests, metrics). */
