@@ -51,6 +51,8 @@ export interface Config {
   failoverThreshold: number;
   /** How often an agent heartbeats (ms). */
   heartbeatMs: number;
+  /** Whether an agent cut off from the database stops its load balancers (`--self-fence`, README: fencing). */
+  selfFence: boolean;
   /** VXLAN ids new networks take (`--vni-range MIN:MAX`). */
   vniRange: [number, number];
   /** The agent's VXLAN endpoint, when networks span nodes (`--vxlan-local-ip`, `--vxlan-dev`, `--vxlan-group`). */
@@ -150,7 +152,9 @@ External Keystone (--auth keystone: tokens are validated there, as keystonemiddl
 export const SERVER_HELP = `Usage: fulcrum server [options]
 
 Runs an API server only (stateless: run as many as you like on one PostgreSQL database), and
-the scheduler's sweep that rebuilds the load balancers of dead agents on live ones.
+the scheduler's sweep that rebuilds the load balancers of dead agents on live ones. On PostgreSQL
+it serves the event stream (GET /v2/lbaas/events) with every server's and agent's changes, under
+event ids that are the same on every server.
 
 Options: those of fulcrum up (see fulcrum up --help) except --interface-driver and --host; with
 --database postgresql://USER@HOST:PORT/DB for more than one process, and
@@ -168,6 +172,11 @@ Options (each also read from the environment variable shown):
   --data-dir DIR            runtime files of this node's load balancers    [FULCRUM_DATA_DIR, ./.fulcrum]
   --interface-driver NAME   netns | host                                  [FULCRUM_INTERFACE_DRIVER, netns]
   --heartbeat-interval SECONDS  how often it heartbeats                   [FULCRUM_HEARTBEAT_INTERVAL, 1]
+  --agent-down-time SECONDS the servers' dead-agent time (set the same)   [FULCRUM_AGENT_DOWN_TIME, 10]
+  --self-fence on|off       on: with no heartbeat reaching the database    [FULCRUM_SELF_FENCE, on]
+                            for the down time less one heartbeat interval,
+                            stop every load balancer here (they are being
+                            rebuilt elsewhere); reconcile when it returns
   --vxlan-local-ip IP       this node's underlay address: networks span    [FULCRUM_VXLAN_LOCAL_IP, none]
                             nodes with a vxlan-<VNI> device on each bridge
   --vxlan-dev DEV           the underlay device                           [FULCRUM_VXLAN_DEV]
@@ -205,7 +214,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       host: { type: 'string' }, 'agent-down-time': { type: 'string' }, 'failover-threshold': { type: 'string' },
       'heartbeat-interval': { type: 'string' }, 'vni-range': { type: 'string' }, 'vxlan-local-ip': { type: 'string' },
       'vxlan-dev': { type: 'string' }, 'vxlan-group': { type: 'string' }, 'bridge-netns': { type: 'string' },
-      'namespace-prefix': { type: 'string' },
+      'namespace-prefix': { type: 'string' }, 'self-fence': { type: 'string' },
       ...Object.fromEntries(QUOTA_OPTIONS.map(([flag]) => [flag, { type: 'string' as const }])),
       'secret-key-file': { type: 'string' },
     },
@@ -260,6 +269,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     agentDownMs: seconds('--agent-down-time', values['agent-down-time'] ?? env.FULCRUM_AGENT_DOWN_TIME ?? '10', 1) * 1000,
     failoverThreshold: count('--failover-threshold', values['failover-threshold'] ?? env.FULCRUM_FAILOVER_THRESHOLD ?? '20'),
     heartbeatMs: seconds('--heartbeat-interval', values['heartbeat-interval'] ?? env.FULCRUM_HEARTBEAT_INTERVAL ?? '1', 1) * 1000,
+    selfFence: pick('--self-fence', values['self-fence'] ?? env.FULCRUM_SELF_FENCE ?? 'on', ['on', 'off'] as const) === 'on',
     vniRange: vniRange(values['vni-range'] ?? env.FULCRUM_VNI_RANGE ?? '1:16777215'),
     vxlan: vxlanConfig(values['vxlan-local-ip'] ?? env.FULCRUM_VXLAN_LOCAL_IP, values['vxlan-dev'] ?? env.FULCRUM_VXLAN_DEV, values['vxlan-group'] ?? env.FULCRUM_VXLAN_GROUP ?? '239.1.1.1'),
     bridgeNetns: linkish('--bridge-netns', values['bridge-netns'] ?? env.FULCRUM_BRIDGE_NETNS ?? null, 64),

@@ -154,6 +154,8 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
     agent = new Agent({
       store, providers, log: log.child({ component: 'agent' }), metrics, tls: tlsResolver(secrets),
       host: config.host, heartbeatMs: config.heartbeatMs,
+      // Fence one heartbeat interval before any server can call this agent dead (README: fencing).
+      ...(role === 'agent' && config.selfFence ? { fenceAfterMs: Math.max(config.heartbeatMs, config.agentDownMs - config.heartbeatMs) } : {}),
       // Neutron's agents report their tunnel endpoint the same way.
       configurations: {
         interface_driver: config.interfaceDriver,
@@ -167,9 +169,12 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
   }
   await setQuotaDefaults(store, config.quotaDefaults);
   let ready = false;
-  // The event stream's hub hears every commit of this process's store.
-  const hub = runsApi && runsAgent ? new EventHub() : undefined;
-  hub?.attach(store);
+  // The event stream's hub: on PostgreSQL it follows the database's event log, which every server
+  // and agent writes, so any server streams every commit; on SQLite it hears this process's own
+  // commits, which is everything only when the agent runs here too (`up`).
+  const hub = runsApi && (runsAgent || store.eventLog) ? new EventHub() : undefined;
+  if (hub && store.eventLog) await hub.attachLog(store.eventLog);
+  else hub?.attach(store);
   const scheduling = { downAfterMs: config.agentDownMs };
   const app = runsApi
     ? await buildServer({
@@ -179,9 +184,9 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
       ...await makeAuth(config, store, process.stdout),
       isReady: () => ready,
       metrics,
-      // The stream shows what this process commits; without an agent here that misses every
-      // ACTIVE, so `fulcrum server` serves none and clients poll.
-      events: runsAgent ? { hub: hub! } : false,
+      // `fulcrum server` on SQLite would stream only its own commits (never an agent's ACTIVE):
+      // it serves no stream, and clients poll.
+      events: hub ? { hub } : false,
       scheduling,
       vniRange: config.vniRange,
       secrets,
@@ -229,7 +234,7 @@ async function serve(role: Role, argv: readonly string[]): Promise<number> {
   await metricsApp?.close();
   await app?.close();
   await stopSweeps?.();
-  hub?.detach();
+  await hub?.detach();
   await agent?.stop();
   await store.close();
   return 0;

@@ -51,6 +51,15 @@ export interface AgentOptions {
    * certificates, CAs or CRLs (their material travels in the graph's `tls`, never in the store's rows).
    */
   tls?: TlsResolver;
+  /**
+   * Self-fencing (host mode): once no heartbeat has reached the store for this long (counted from
+   * when the last acknowledged one was sent), the agent assumes the servers are rebuilding its
+   * load balancers elsewhere and removes every one it runs, so that a partition never leaves two
+   * nodes answering for one VIP; it reconciles nothing until a heartbeat gets through again, then
+   * resyncs: what is still placed on it is built again, what moved stays removed. Set it below the
+   * servers' down time (by a heartbeat interval or more). Absent: no fencing.
+   */
+  fenceAfterMs?: number;
 }
 
 export class Agent {
@@ -75,6 +84,17 @@ export class Agent {
   #agentId: string | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #heartbeating: Promise<void> | undefined;
+  /** When the last heartbeat the store acknowledged was sent (performance.now()). */
+  #lastBeatSent = 0;
+  /** True from a self-fence until a heartbeat gets through again. */
+  #fenced = false;
+  #fenceTimer: NodeJS.Timeout | undefined;
+  #fencing: Promise<void> | undefined;
+  #lastFenceLog = 0;
+  /** Set when a resync after a fence failed: the next periodic resync is a full one. */
+  #needsFullResync = false;
+  /** Counts fences: a reconcile that began before one must not apply what it read (the placement may have moved). */
+  #fenceEpoch = 0;
 
   constructor(opts: AgentOptions) {
     this.#opts = opts;
@@ -125,15 +145,29 @@ export class Agent {
   /** Registers (host mode), subscribes to changes and reconciles everything once. */
   async start(): Promise<void> {
     if (this.#opts.host !== undefined) {
+      const sent = performance.now();
       this.#agentId = (await this.#opts.store.registerAgent(this.#opts.host, this.#opts.configurations ?? {})).id;
-      this.#opts.log.info({ agent: this.#agentId, host: this.#opts.host }, 'agent registered');
+      this.#lastBeatSent = sent;
+      this.#opts.log.info({ agent: this.#agentId, host: this.#opts.host, fenceAfterMs: this.#opts.fenceAfterMs ?? null }, 'agent registered');
       this.#heartbeat = setInterval(() => {
         if (!this.#heartbeating) this.#heartbeating = this.#beat().finally(() => { this.#heartbeating = undefined; });
       }, this.#opts.heartbeatMs ?? 1000);
       this.#heartbeat.unref();
+      const fenceAfter = this.#opts.fenceAfterMs;
+      if (fenceAfter !== undefined) {
+        // Timed apart from the heartbeat itself: a heartbeat hung on a dead connection fences too.
+        this.#fenceTimer = setInterval(() => {
+          if (!this.#fencing && (this.#fenced || performance.now() - this.#lastBeatSent > fenceAfter)) {
+            this.#fencing = this.#fence()
+              .catch((err: Error) => this.#opts.log.error({ err: err.message }, 'self-fence check failed; the next one retries'))
+              .finally(() => { this.#fencing = undefined; });
+          }
+        }, Math.max(50, Math.min(250, fenceAfter / 8)));
+        this.#fenceTimer.unref();
+      }
     }
     this.#unsubscribe = await this.#opts.store.subscribe((id) => {
-      if (id === '*') void this.resyncAll();
+      if (id === '*') this.#resyncAllLogged();
       else this.#queue.mark(id);
     });
     for (const provider of this.#opts.providers.values()) {
@@ -145,10 +179,18 @@ export class Agent {
     }
     await this.resyncAll();
     const period = this.#opts.resyncMs ?? 30_000;
-    this.#resync = setInterval(() => void this.resyncPending(), period);
+    this.#resync = setInterval(() => {
+      (this.#needsFullResync ? this.resyncAll().then(() => { this.#needsFullResync = false; }) : this.resyncPending()).catch((err: Error) => this.#opts.log.warn({ err: err.message }, 'resync failed (store not answering); the next one retries'));
+    }, period);
     this.#resync.unref();
     this.#observer = setInterval(() => {
-      if (!this.#observing) this.#observing = this.observeAll().finally(() => { this.#observing = undefined; });
+      if (!this.#observing) {
+        // A store that stops answering mid-observation (a partition, a restart) must not end the
+        // process: the next observation tries again.
+        this.#observing = this.observeAll()
+          .catch((err: Error) => this.#opts.log.warn({ err: err.message }, 'observation failed (store not answering); the next one retries'))
+          .finally(() => { this.#observing = undefined; });
+      }
     }, this.#opts.observeMs ?? 500);
     this.#observer.unref();
   }
@@ -195,14 +237,83 @@ export class Agent {
    */
   async #beat(): Promise<void> {
     const { store, log, host } = this.#opts;
+    const sent = performance.now();
     try {
-      if (await store.heartbeatAgent(this.#agentId!)) return;
+      if (await store.heartbeatAgent(this.#agentId!)) {
+        this.#lastBeatSent = sent;
+        // A heartbeat that took longer than the fence time (sent before or during a partition,
+        // acknowledged after) proves too little: lifting the fence on it would fence again at once.
+        if (this.#fenced && performance.now() - sent < (this.#opts.fenceAfterMs ?? Infinity)) await this.#unfence();
+        return;
+      }
       this.#agentId = (await store.registerAgent(host!, this.#opts.configurations ?? {})).id;
+      this.#lastBeatSent = sent;
       log.warn({ agent: this.#agentId, host }, 'agent was not registered any more; registered again');
-      await this.resyncAll();
+      if (this.#fenced) await this.#unfence();
+      else await this.resyncAll();
     } catch (err) {
       log.warn({ agent: this.#agentId, err: (err as Error).message }, 'heartbeat failed; will retry');
     }
+  }
+
+  /**
+   * The self-fence: every load balancer this node runs is removed (its HAProxy stopped, its
+   * namespace and VIP gone), since the servers are rebuilding them elsewhere. Runs again at each
+   * check while fenced, so that nothing an apply in flight started keeps serving.
+   */
+  async #fence(): Promise<void> {
+    const { log } = this.#opts;
+    const running = new Map<string, Provider>();
+    for (const p of this.#opts.providers.values()) for (const id of await p.running()) running.set(id, p);
+    for (const id of this.#applied.keys()) if (!running.has(id)) running.set(id, this.#opts.providers.get(this.#applied.get(id)!.loadBalancer.provider)!);
+    if (this.#fenced && performance.now() - this.#lastFenceLog >= 10_000) {
+      this.#lastFenceLog = performance.now();
+      log.warn({ agent: this.#agentId, silentMs: Math.round(performance.now() - this.#lastBeatSent), heartbeatInFlight: this.#heartbeating !== undefined }, 'still self-fenced: no heartbeat has reached the database');
+    }
+    if (!this.#fenced) {
+      this.#fenced = true;
+      this.#fenceEpoch++;
+      this.#lastFenceLog = performance.now();
+      log.error({
+        agent: this.#agentId, host: this.#opts.host, silentMs: Math.round(performance.now() - this.#lastBeatSent),
+        fenceAfterMs: this.#opts.fenceAfterMs, loadbalancers: [...running.keys()],
+      }, 'self-fencing: no heartbeat reached the database; this agent counts as dead and its load balancers are being rebuilt elsewhere, so it stops serving every one of them');
+    } else if (running.size === 0) {
+      return;
+    }
+    // All at once (the work queue also runs different load balancers in parallel): the servers may
+    // start rebuilding them elsewhere about one heartbeat interval from now.
+    await Promise.all([...running].map(async ([id, provider]) => {
+      this.#forget(id);
+      try {
+        await provider?.remove(id);
+        log.warn({ lb: id }, 'self-fenced: load balancer stopped here');
+      } catch (err) {
+        // The next check (a few hundred ms later) tries again: fencing must not give up.
+        log.error({ lb: id, err: (err as Error).message }, 'self-fence could not stop a load balancer; retrying');
+      }
+    }));
+  }
+
+  /** A heartbeat got through after a fence: reconcile against the store (what is still ours is built again). */
+  async #unfence(): Promise<void> {
+    await this.#fencing;
+    this.#fenced = false;
+    this.#opts.log.warn({ agent: this.#agentId, host: this.#opts.host }, 'heartbeat reached the database again: fence lifted; reconciling against the database');
+    // Until this resync succeeds, the periodic one is a full one: the fence removed load balancers
+    // that are not pending, which a pending-only resync would never build again.
+    this.#needsFullResync = true;
+    await this.resyncAll();
+    this.#needsFullResync = false;
+  }
+
+  /** True while self-fenced (tests, metrics). */
+  get isFenced(): boolean {
+    return this.#fenced;
+  }
+
+  #resyncAllLogged(): void {
+    this.resyncAll().catch((err: Error) => this.#opts.log.warn({ err: err.message }, 'resync failed (store not answering); the next one retries'));
   }
 
   /** Marks every load balancer pending (this agent's, in host mode) and removes what belongs to none. */
@@ -226,6 +337,9 @@ export class Agent {
   /** Brings one load balancer to its desired generation. Idempotent. */
   async reconcile(lbId: string): Promise<JobOutcome> {
     const { store, log } = this.#opts;
+    // Fenced: nothing is built until a heartbeat gets through (then everything is resynced).
+    if (this.#fenced) return 'retry';
+    const epoch = this.#fenceEpoch;
     if (this.#agentId !== undefined) {
       const placements = await store.placementsOf(lbId);
       // Not placed yet (made before any agent was alive, or before agents existed): left alone,
@@ -265,7 +379,10 @@ export class Agent {
     if (mine && mine.loadBalancer.generation === generation && lb.appliedGeneration >= generation &&
       !lb.provisioningStatus.startsWith('PENDING_')) return 'done';
     try {
-      const result = await provider.apply(await this.#withTls(graph));
+      const withTls = await this.#withTls(graph);
+      // A fence since this reconcile began: what it read (its placement) may be stale; start over.
+      if (this.#fenced || epoch !== this.#fenceEpoch) return 'retry';
+      const result = await provider.apply(withTls);
       if (result.retiredCounters) await store.recordCounters(lbId, result.retiredCounters.epoch, result.retiredCounters.byListener);
       await store.recordApplied(lbId, { generation, ok: true, operating: result.operating });
       this.#applied.set(lbId, graph);
@@ -331,7 +448,9 @@ export class Agent {
     for (const provider of this.#opts.providers.values()) provider.watch?.(null);
     if (this.#resync) clearInterval(this.#resync);
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#fenceTimer) clearInterval(this.#fenceTimer);
     await this.#heartbeating;
+    await this.#fencing;
     if (this.#observer) clearInterval(this.#observer);
     await this.#observing;
     await this.#unsubscribe?.();

@@ -31,7 +31,7 @@ before(async () => {
   url = await api.app.listen({ host: '127.0.0.1', port: 0 });
 });
 after(async () => {
-  hub.detach();
+  await hub.detach();
   await api.close();
 });
 

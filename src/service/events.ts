@@ -1,12 +1,15 @@
 /**
  * @module service/events — the event stream's hub: what the store committed (status changes,
  * counters samples) as numbered events in a bounded in-memory ring, handed to subscribers that
- * see only what they may read, with replay from a `Last-Event-ID`.
+ * see only what they may read, with replay from a `Last-Event-ID`. Two sources: this process's
+ * own commits (`attach`, SQLite: one process serves everything), or the database's shared event
+ * log (`attachLog`, PostgreSQL: every server streams every server's and agent's commits, under
+ * ids that are the same on every server).
  */
 import type { OctaviaKind, Stats } from '../domain/model.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import { canSee, type Caller, type Store } from './context.js';
-import type { CommittedEvent } from '../store/store.js';
+import type { CommittedEvent, EventLog } from '../store/store.js';
 
 /** One object's status change, in wire names (the `status` event's data). */
 export interface StatusEventData {
@@ -60,6 +63,10 @@ export interface EventHubOptions {
   capacity?: number;
   /** The clock, for event times and the first id. */
   now?: () => number;
+  /** With a shared log: how often it is read without a wake-up, as a safety net (ms, default 2000). */
+  pollMs?: number;
+  /** With a shared log: how often it is cut down to `capacity` events (ms, default 60 000). */
+  pruneMs?: number;
 }
 
 /** Events kept for `Last-Event-ID` resumes: a few minutes of a busy cloud's status changes. */
@@ -77,9 +84,11 @@ interface Subscriber {
 }
 
 /**
- * Numbers committed events and fans them out. Ids increase by one per event and start at the
- * start time in microseconds, so the ids of a restarted server are above every id the previous
- * one gave: an id from before a restart is simply too old, and the client is told to re-read.
+ * Numbers committed events and fans them out. Attached to one store (`attach`), ids increase by
+ * one per event and start at the start time in microseconds, so the ids of a restarted server are
+ * above every id the previous one gave: an id from before a restart is simply too old, and the
+ * client is told to re-read. Attached to a shared log (`attachLog`), ids are the log's: the
+ * same event has the same id on every server, so a client resumes on any of them.
  */
 export class EventHub {
   readonly #capacity: number;
@@ -92,8 +101,16 @@ export class EventHub {
   /** The last counters sent per load balancer: unchanged counters are no event. */
   readonly #lastStats = new Map<string, string>();
   #unwatch: (() => void) | undefined;
+  readonly #opts: EventHubOptions;
+  /** The shared log this hub follows (attachLog), its listener's stop and its timers. */
+  #log: EventLog | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #pulling: Promise<void> | undefined;
+  #pullAgain = false;
 
   constructor(opts: EventHubOptions = {}) {
+    this.#opts = opts;
     this.#capacity = Math.max(1, opts.capacity ?? DEFAULT_RING_SIZE);
     this.#now = opts.now ?? Date.now;
     this.#nextId = this.#now() * 1000;
@@ -105,10 +122,73 @@ export class EventHub {
     this.#unwatch = store.watch((events) => this.publish(events));
   }
 
+  /**
+   * Follows the database's shared event log instead of one store's commits: loads its newest
+   * `capacity` events (so a client that was streaming from another server resumes here), then
+   * reads what comes after at each wake-up of the log, every `pollMs` as a safety net, and prunes
+   * the log every `pruneMs`. @throws what the log throws when the database does not answer
+   */
+  async attachLog(log: EventLog): Promise<void> {
+    await this.detach();
+    const { events, lastId } = await log.latest(this.#capacity);
+    this.#ring.length = 0;
+    this.#start = 0;
+    this.#nextId = lastId + 1;
+    this.#log = log;
+    for (const e of events) this.#keep(this.#fromLog(e.id, e.timeMs, e.event));
+    this.#unlisten = await log.listen(() => void this.catchUp().catch(() => undefined));
+    const poll = setInterval(() => void this.catchUp().catch(() => undefined), this.#opts.pollMs ?? 2000);
+    const prune = setInterval(() => void log.prune(this.#capacity).catch(() => undefined), this.#opts.pruneMs ?? 60_000);
+    poll.unref();
+    prune.unref();
+    this.#timers = [poll, prune];
+  }
+
+  /**
+   * With a shared log, reads and hands out every event logged so far; resolves once a read that
+   * began after this call is done (a new stream calls it first, so it sees at least what any
+   * server has sent). Without one, resolves at once. @throws when the database does not answer
+   */
+  catchUp(): Promise<void> {
+    if (!this.#log) return Promise.resolve();
+    this.#pullAgain = true;
+    this.#pulling ??= (async () => {
+      try {
+        while (this.#pullAgain && this.#log) {
+          this.#pullAgain = false;
+          await this.#pull(this.#log);
+        }
+      } finally {
+        this.#pulling = undefined;
+      }
+    })();
+    return this.#pulling;
+  }
+
+  async #pull(log: EventLog): Promise<void> {
+    for (;;) {
+      const batch = await log.after(this.lastId, 1000);
+      for (const e of batch) {
+        // A read that raced a newer one (never with the single-flight above, but cheap to check).
+        if (e.id <= this.lastId) continue;
+        this.#nextId = e.id + 1;
+        this.#deliver(this.#fromLog(e.id, e.timeMs, e.event));
+      }
+      if (batch.length < 1000) return;
+    }
+  }
+
   /** Stops taking events; subscribers stay (the API closes their streams). */
-  detach(): void {
+  async detach(): Promise<void> {
     this.#unwatch?.();
     this.#unwatch = undefined;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#log = undefined;
+    const unlisten = this.#unlisten;
+    this.#unlisten = undefined;
+    await unlisten?.();
+    await this.#pulling?.catch(() => undefined);
   }
 
   /** Number of open subscriptions (a disconnected client must leave none). */
@@ -121,37 +201,47 @@ export class EventHub {
     return this.#nextId - 1;
   }
 
-  /** Numbers, keeps and hands out what one commit changed. */
+  /** Numbers, keeps and hands out what one commit of this process changed (`attach`). */
   publish(committed: readonly CommittedEvent[]): void {
-    const time = new Date(this.#now()).toISOString();
+    const time = this.#now();
     for (const c of committed) {
-      let event: HubEvent;
-      if (c.type === 'status') {
-        if (c.provisioningStatus === 'DELETED' && c.kind === 'loadbalancer') this.#lastStats.delete(c.id);
-        event = {
-          id: this.#nextId++, type: 'status', projectId: c.projectId, loadBalancerId: c.loadBalancerId,
-          data: {
-            kind: c.kind, id: c.id, loadbalancer_id: c.loadBalancerId, pool_id: c.poolId, project_id: c.projectId, name: c.name,
-            provisioning_status: c.provisioningStatus, operating_status: c.operatingStatus,
-            previous: c.previous && { provisioning_status: c.previous.provisioningStatus, operating_status: c.previous.operatingStatus },
-            time,
-          },
-        };
-      } else {
-        const stats = wireStats(c.total);
-        const listeners: Record<string, StatsWire> = {};
-        for (const [id, s] of c.byListener) listeners[id] = wireStats(s);
-        const key = JSON.stringify([stats, listeners]);
+      if (c.type === 'stats') {
+        const key = JSON.stringify([wireStats(c.total), [...c.byListener].map(([id, s]) => [id, wireStats(s)])]);
         if (this.#lastStats.get(c.loadBalancerId) === key) continue;
         this.#lastStats.set(c.loadBalancerId, key);
-        event = {
-          id: this.#nextId++, type: 'stats', projectId: c.projectId, loadBalancerId: c.loadBalancerId,
-          data: { loadbalancer_id: c.loadBalancerId, project_id: c.projectId, stats, listeners, time },
-        };
       }
-      this.#keep(event);
-      for (const s of this.#subscribers) if (visible(s, event)) s.send(event);
+      this.#deliver(this.#fromLog(this.#nextId++, time, c));
     }
+  }
+
+  /** One committed event as the stream's event, with its id and commit time. */
+  #fromLog(id: number, timeMs: number, c: CommittedEvent): HubEvent {
+    const time = new Date(timeMs).toISOString();
+    if (c.type === 'status') {
+      if (c.provisioningStatus === 'DELETED' && c.kind === 'loadbalancer') this.#lastStats.delete(c.id);
+      return {
+        id, type: 'status', projectId: c.projectId, loadBalancerId: c.loadBalancerId,
+        data: {
+          kind: c.kind, id: c.id, loadbalancer_id: c.loadBalancerId, pool_id: c.poolId, project_id: c.projectId, name: c.name,
+          provisioning_status: c.provisioningStatus, operating_status: c.operatingStatus,
+          previous: c.previous && { provisioning_status: c.previous.provisioningStatus, operating_status: c.previous.operatingStatus },
+          time,
+        },
+      };
+    }
+    const stats = wireStats(c.total);
+    const listeners: Record<string, StatsWire> = {};
+    for (const [lid, s] of c.byListener) listeners[lid] = wireStats(s);
+    return {
+      id, type: 'stats', projectId: c.projectId, loadBalancerId: c.loadBalancerId,
+      data: { loadbalancer_id: c.loadBalancerId, project_id: c.projectId, stats, listeners, time },
+    };
+  }
+
+  /** Keeps an event and hands it to the subscribers that may see it. */
+  #deliver(event: HubEvent): void {
+    this.#keep(event);
+    for (const s of this.#subscribers) if (visible(s, event)) s.send(event);
   }
 
   #keep(event: HubEvent): void {
@@ -178,7 +268,15 @@ export class EventHub {
       if (lastId < oldest - 1 || lastId > this.lastId) replay = { kind: 'reset', lastId: this.lastId };
       else {
         const events: HubEvent[] = [];
-        for (let i = lastId - oldest + 1; i < this.#ring.length; i++) {
+        // The ring is in id order: binary search for the first event after lastId.
+        let lo = 0;
+        let hi = this.#ring.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (this.#ring[(this.#start + mid) % this.#capacity]!.id <= lastId) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let i = lo; i < this.#ring.length; i++) {
           const e = this.#ring[(this.#start + i) % this.#capacity]!;
           if (visible(sub, e)) events.push(e);
         }

@@ -6,7 +6,11 @@ import pg from 'pg';
 import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
 
 const CHANNEL = 'fulcrum_changes';
+/** Wakes every process that follows the event log (payload empty: readers fetch by id). */
+const EVENTS_CHANNEL = 'fulcrum_events';
 const placeholderCache = new Map<string, string>();
+/** How long the server lets a transaction sit idle before ending it (and its locks). */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
 
 /** Rewrites `?` placeholders as `$1, $2, …` (our SQL never has `?` inside literals). */
 function toPg(sql: string): string {
@@ -39,9 +43,14 @@ export class PostgresDialect implements SqlDialect {
   readonly #url: string;
   readonly #conn: SqlConn;
 
-  constructor(url: string, poolSize = 10) {
+  /** `idleInTransactionMs`: see {@link IDLE_IN_TRANSACTION_MS} (tests shorten it). */
+  constructor(url: string, poolSize = 10, opts: { idleInTransactionMs?: number } = {}) {
     this.#url = url;
-    this.#pool = new pg.Pool({ connectionString: url, max: poolSize });
+    // A process cut off from the database in the middle of a transaction (a partitioned agent)
+    // leaves it open on the server, holding its row locks and the event log's lock, which would
+    // stall every other writer until TCP gives up (hours): the server ends a transaction left idle
+    // this long. Fulcrum's transactions never wait on anything but their own statements.
+    this.#pool = new pg.Pool({ connectionString: url, max: poolSize, idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS });
     // An idle client that loses its server (a PostgreSQL restart) must not crash the process.
     this.#pool.on('error', () => undefined);
     this.#conn = connOf(this.#pool);
@@ -57,6 +66,12 @@ export class PostgresDialect implements SqlDialect {
 
   async transaction<T>(fn: (conn: SqlConn) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
+    // The server may end the connection between two statements (its idle-in-transaction timeout,
+    // a restart): the client then emits 'error' with no query to take it, which must not crash
+    // the process. The next statement fails, and the broken client is destroyed, not pooled.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => { broken = err; };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(connOf(client));
@@ -66,7 +81,8 @@ export class PostgresDialect implements SqlDialect {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 
@@ -75,27 +91,48 @@ export class PostgresDialect implements SqlDialect {
     for (const id of new Set(lbIds)) await conn.run(`SELECT pg_notify('${CHANNEL}', ?)`, [id]);
   }
 
-  async subscribe(listener: (lbId: string) => void): Promise<() => Promise<void>> {
+  subscribe(listener: (lbId: string) => void): Promise<() => Promise<void>> {
+    // After a reconnect, '*': the subscriber resyncs everything it may have missed.
+    return this.#listen(CHANNEL, (payload) => { if (payload) listener(payload); }, () => listener('*'));
+  }
+
+  /** The shared event log's channel: a cross-process lock for numbering, NOTIFY and LISTEN. */
+  readonly eventChannel = {
+    lock: async (conn: SqlConn): Promise<void> => { await conn.all('SELECT pg_advisory_xact_lock(4242003)'); },
+    notify: async (conn: SqlConn): Promise<void> => { await conn.run(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`); },
+    // A wake-up after a reconnect too: notifications sent while disconnected are lost, the rows are not.
+    subscribe: (fn: () => void): Promise<() => Promise<void>> => this.#listen(EVENTS_CHANNEL, fn, fn),
+  };
+
+  /**
+   * LISTENs on `channel` on a connection of its own, calling `onMessage` with each payload; when
+   * the server goes away it reconnects (every 200–500 ms) and calls `onReconnect`.
+   */
+  async #listen(channel: string, onMessage: (payload: string) => void, onReconnect: () => void): Promise<() => Promise<void>> {
     let client: pg.Client | undefined;
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
     const connect = async (): Promise<void> => {
       const c = new pg.Client({ connectionString: this.#url });
       c.on('notification', (msg) => {
-        if (msg.channel === CHANNEL && msg.payload) listener(msg.payload);
+        if (msg.channel === channel) onMessage(msg.payload ?? '');
       });
       c.on('error', () => {
-        // The server went away: reconnect, and announce '*' so the subscriber resyncs everything.
         if (closed) return;
         c.end().catch(() => undefined);
-        retry = setTimeout(() => void connect().then(() => listener('*'), schedule), 200);
+        retry = setTimeout(() => void connect().then(onReconnect, schedule), 200);
       });
-      await c.connect();
-      await c.query(`LISTEN ${CHANNEL}`);
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+      } catch (err) {
+        c.end().catch(() => undefined);
+        throw err;
+      }
       client = c;
     };
     const schedule = (): void => {
-      if (!closed) retry = setTimeout(() => void connect().then(() => listener('*'), schedule), 500);
+      if (!closed) retry = setTimeout(() => void connect().then(onReconnect, schedule), 500);
     };
     await connect();
     return async () => {

@@ -12,7 +12,7 @@ import type { AgentRecord, PlacementRole } from '../domain/agents.js';
 import { newId } from '../domain/ids.js';
 import { migrate } from './migrate.js';
 import type { Row, SqlConn, SqlDialect, SqlValue } from './sql.js';
-import type { ApplyOutcome, CommittedEvent, ListQuery, OperatingUpdate, Placement, PlacementRow, Reader, StatusChange, Store, Tx } from './store.js';
+import type { ApplyOutcome, CommittedEvent, EventLog, ListQuery, LoggedEvent, OperatingUpdate, Placement, PlacementRow, Reader, StatusChange, Store, Tx } from './store.js';
 import { TABLES, type ColumnKind, type StoredByKind, type StoredKind } from './tables.js';
 
 /** Child tables of a load balancer, in the order rows must be removed (foreign keys point up this list). */
@@ -429,12 +429,27 @@ class SqlTx extends SqlReader implements Tx {
 }
 
 
+/** What makes two counters samples the same event. */
+const statsKey = (e: Extract<CommittedEvent, { type: 'stats' }>): string => JSON.stringify([e.total, [...e.byListener]]);
+
+/** A committed event as the log's `data` column holds it (a Map as its entries). */
+function encodeEvent(e: CommittedEvent): string {
+  return JSON.stringify(e.type === 'stats' ? { ...e, byListener: [...e.byListener] } : e);
+}
+
+function loggedEvent(r: Row): LoggedEvent {
+  const raw = JSON.parse(String(r.data)) as CommittedEvent & { byListener?: [string, Stats][] };
+  const event = raw.type === 'stats' ? { ...raw, byListener: new Map(raw.byListener) } : raw;
+  return { id: Number(r.id), timeMs: Number(r.created_ms), event: event as CommittedEvent };
+}
+
 /** The Store over one SQL dialect. */
 export class SqlStore extends SqlReader implements Store {
   readonly #watchers = new Set<(events: readonly CommittedEvent[]) => void>();
 
   private constructor(private readonly db: SqlDialect) {
     super(db, db.nowMs);
+    this.eventLog = this.#eventLog();
   }
 
   watch(fn: (events: readonly CommittedEvent[]) => void): () => void {
@@ -463,13 +478,23 @@ export class SqlStore extends SqlReader implements Store {
     }
   }
 
-  /** Runs `fn` as a transaction that publishes what it returns as events after its commit. */
+  /** True when commits must compute their events: someone watches here, or the shared log records them. */
+  get #wantsEvents(): boolean {
+    return this.#watchers.size > 0 || this.db.eventChannel !== undefined;
+  }
+
+  /**
+   * Runs `fn` as a transaction that publishes what it returns as events after its commit, and
+   * (PostgreSQL) writes them to the shared event log inside it.
+   */
   async #commit<T>(fn: (conn: SqlConn) => Promise<{ result: T; events: readonly CommittedEvent[] }>): Promise<T> {
     let seq: number | undefined;
     let out: { result: T; events: readonly CommittedEvent[] };
+    let logged: readonly CommittedEvent[] = [];
     try {
       out = await this.db.transaction(async (conn) => {
         const r = await fn(conn);
+        logged = await this.#log(conn, r.events);
         seq = this.#nextSeq++;
         return r;
       });
@@ -477,8 +502,57 @@ export class SqlStore extends SqlReader implements Store {
       if (seq !== undefined) this.#published(seq, []);
       throw err;
     }
+    for (const e of logged) if (e.type === 'stats') this.#loggedStats.set(e.loadBalancerId, statsKey(e));
     this.#published(seq!, out.events);
     return out.result;
+  }
+
+  /** The counters each load balancer last logged from this process: an unchanged sample is no event. */
+  readonly #loggedStats = new Map<string, string>();
+
+  /**
+   * Appends a commit's events to the shared log (PostgreSQL), as the transaction's last writes:
+   * under the log's lock, ids `max + 1 …`, so ids follow commit order without gaps. Returns what
+   * it logged.
+   */
+  async #log(conn: SqlConn, events: readonly CommittedEvent[]): Promise<readonly CommittedEvent[]> {
+    const channel = this.db.eventChannel;
+    if (!channel) return [];
+    const fresh = events.filter((e) => e.type !== 'stats' || this.#loggedStats.get(e.loadBalancerId) !== statsKey(e));
+    if (fresh.length === 0) return [];
+    await channel.lock(conn);
+    const next = Number((await conn.all('SELECT COALESCE(MAX(id), 0) AS id FROM event_log'))[0]?.id ?? 0) + 1;
+    for (const [i, e] of fresh.entries()) {
+      await conn.run(
+        `INSERT INTO event_log (id, type, project_id, load_balancer_id, data, created_ms) VALUES (?, ?, ?, ?, ?, ${this.db.nowMs})`,
+        [next + i, e.type, e.projectId, e.loadBalancerId, encodeEvent(e)],
+      );
+    }
+    await channel.notify(conn);
+    return fresh;
+  }
+
+  readonly eventLog: EventLog | undefined;
+
+  /** The shared event log over the dialect's event channel (PostgreSQL), else undefined. */
+  #eventLog(): EventLog | undefined {
+    const channel = this.db.eventChannel;
+    if (!channel) return undefined;
+    return {
+      after: async (afterId, limit) => (await this.db.all(
+        'SELECT id, data, created_ms FROM event_log WHERE id > ? ORDER BY id LIMIT ?', [afterId, limit],
+      )).map(loggedEvent),
+      latest: async (limit) => {
+        // Pruning always keeps the newest rows: an empty log has never had an event.
+        const newestFirst = await this.db.all('SELECT id, data, created_ms FROM event_log ORDER BY id DESC LIMIT ?', [limit]);
+        const lastId = newestFirst[0] ? Number(newestFirst[0].id) : 0;
+        return { events: newestFirst.reverse().map(loggedEvent), lastId };
+      },
+      listen: (fn) => channel.subscribe(fn),
+      prune: async (keep) => {
+        await this.db.run('DELETE FROM event_log WHERE id <= (SELECT MAX(id) FROM event_log) - ?', [keep]);
+      },
+    };
   }
 
   /**
@@ -490,7 +564,7 @@ export class SqlStore extends SqlReader implements Store {
     return this.#commit(async (conn) => {
       const tx = new SqlTx(conn, this.db);
       const result = await fn(tx, conn);
-      const events = this.#watchers.size > 0 ? await tx.statusChanges() : [];
+      const events = this.#wantsEvents ? await tx.statusChanges() : [];
       if (tx.changed.size > 0) await this.db.notify(conn, [...tx.changed]);
       return { result, events };
     });
@@ -747,7 +821,7 @@ export class SqlStore extends SqlReader implements Store {
             epoch, s.bytesIn, s.bytesOut, s.totalConnections, s.requestErrors],
         );
       }
-      const recorded = this.#watchers.size > 0 ? await this.#countersOf(conn, lbId) : undefined;
+      const recorded = this.#wantsEvents ? await this.#countersOf(conn, lbId) : undefined;
       return { result: undefined, events: recorded ? [recorded] : [] };
     });
   }

@@ -29,6 +29,19 @@ export interface SqlDialect extends SqlConn {
   notify(conn: SqlConn, lbIds: readonly string[]): Promise<void>;
   /** Calls `listener` with each load balancer id announced by any process, once subscribed. */
   subscribe(listener: (lbId: string) => void): Promise<() => Promise<void>>;
+  /**
+   * The event log shared by every process on this database (PostgreSQL): a lock that numbers
+   * events in commit order, a NOTIFY at commit, and a LISTEN that wakes readers. Absent on SQLite,
+   * whose one process hears its own commits in memory.
+   */
+  readonly eventChannel?: {
+    /** Held until the transaction ends: events get ids in the order their transactions commit. */
+    lock(conn: SqlConn): Promise<void>;
+    /** Wakes readers once the transaction commits (dropped on rollback). */
+    notify(conn: SqlConn): Promise<void>;
+    /** Calls `fn` after each commit that logged events, in any process, and after a reconnect. */
+    subscribe(fn: () => void): Promise<() => Promise<void>>;
+  };
   /** An SQL expression for the database server's clock in milliseconds since 1970 (heartbeats use one clock for every node). */
   readonly nowMs: string;
   /**

@@ -178,8 +178,37 @@ export interface CountersRecorded {
 /** What one commit changed that watchers hear of. */
 export type CommittedEvent = StatusChange | CountersRecorded;
 
+/** One event of the shared log: its database-wide id and commit time. */
+export interface LoggedEvent {
+  id: number;
+  /** When it was committed, by the database's clock (ms since 1970). */
+  timeMs: number;
+  event: CommittedEvent;
+}
+
+/**
+ * The log of committed events that every process on one database writes (PostgreSQL): what lets
+ * an API server stream the commits of other servers and of agents. Ids are database-wide,
+ * increase in commit order and have no gaps.
+ */
+export interface EventLog {
+  /** Events with ids above `afterId`, oldest first, at most `limit`. */
+  after(afterId: number, limit: number): Promise<LoggedEvent[]>;
+  /** The newest `limit` events, oldest first, and the newest id (0 when the log is empty). */
+  latest(limit: number): Promise<{ events: LoggedEvent[]; lastId: number }>;
+  /** Calls `fn` after each commit (of any process) that logged events, and after a reconnect. */
+  listen(fn: () => void): Promise<() => Promise<void>>;
+  /** Deletes all but the newest `keep` events. Idempotent; any process may run it. */
+  prune(keep: number): Promise<void>;
+}
+
 /** The store of desired state, statuses and counters. */
 export interface Store extends Reader {
+  /**
+   * The shared event log when several processes write this database (PostgreSQL), else
+   * undefined (SQLite: {@link Store.watch} hears every commit).
+   */
+  readonly eventLog: EventLog | undefined;
   /** Runs `fn` in one transaction; changes it began are announced after commit. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** The desired state of one load balancer (objects pending deletion left out), or undefined. */

@@ -10,47 +10,24 @@
  * Skipped when a client is not installed (scripts/install-system-deps.sh --test installs them).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { stopChildProcess } from '../../bench/lib/process.js';
-import { parseOpenrc } from '../../src/cli/session.js';
 import { until } from '../helpers/scene.js';
+import {
+  fields, login, missingClients, neutron, NEUTRON, OPENSTACK, openstack, openstackJson, PYTHON, rows, run, startFulcrumUp, UUID,
+  type Env, type FulcrumUp,
+} from '../helpers/openstack-cli.js';
 
-const NEUTRON = '/usr/bin/neutron';
-const OPENSTACK = '/usr/bin/openstack';
-/** Debian's interpreter, where python3-openstacksdk lives (not a pyenv shim from PATH). */
-const PYTHON = '/usr/bin/python3';
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** Generous: a client that hangs fails its test instead of the whole run. */
-const CLIENT_TIMEOUT_MS = 60_000;
+const skip = missingClients(
+  [[NEUTRON, 'python3-neutronclient'], [OPENSTACK, 'python3-openstackclient']],
+  [['octaviaclient', 'python3-octaviaclient'], ['openstack', 'python3-openstacksdk']],
+);
 
-/** Why the file is skipped: the clients that are missing, or false. */
-function missingClients(): string | false {
-  const missing: string[] = [];
-  for (const [bin, pkg] of [[NEUTRON, 'python3-neutronclient'], [OPENSTACK, 'python3-openstackclient']] as const) {
-    if (spawnSync(bin, ['--help'], { stdio: 'ignore', timeout: 30_000 }).status !== 0) missing.push(pkg);
-  }
-  for (const [module, pkg] of [['octaviaclient', 'python3-octaviaclient'], ['openstack', 'python3-openstacksdk']] as const) {
-    if (spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 }).status !== 0) missing.push(pkg);
-  }
-  return missing.length > 0 ? `not installed: ${missing.join(', ')} (apt-get install them, or bash scripts/install-system-deps.sh --test)` : false;
-}
-const skip = missingClients();
-
-interface Run { code: number; out: string; err: string }
-type Env = Record<string, string>;
-
+let up: FulcrumUp | undefined;
 let tmp = '';
 let dataDir = '';
 let url = '';
-let child: ChildProcess | undefined;
-let childOutput = '';
 /** The clean environment every client gets, before its credentials. */
 let base: Env = {};
 let demo: Env = {};
@@ -59,55 +36,6 @@ let admin: Env = {};
 let demoProject = '';
 /** A demo token for the test's own polling (not a client's). */
 let demoToken = '';
-
-/** A free loopback port (closed again before `fulcrum up` binds it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Runs a client asynchronously (the server is another process, but the test must not block). */
-function run(bin: string, args: readonly string[], env: Env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(bin, args, { env, timeout: CLIENT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, out, err) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
-      resolve({ code, out, err: error && code === -1 ? `${err}\n${error.message}` : err });
-    });
-  });
-}
-
-/** Runs a client command that must succeed, returning its stdout. */
-async function ok(bin: string, env: Env, ...args: string[]): Promise<string> {
-  const r = await run(bin, args, env);
-  assert.equal(r.code, 0, `${bin} ${args.join(' ')} exited ${r.code}: ${r.err}`);
-  return r.out;
-}
-const neutron = (env: Env, ...args: string[]): Promise<string> => ok(NEUTRON, env, ...args);
-const openstack = (env: Env, ...args: string[]): Promise<string> => ok(OPENSTACK, env, ...args);
-const openstackJson = async <T = any>(env: Env, ...args: string[]): Promise<T> => JSON.parse(await openstack(env, ...args, '-f', 'json')) as T;
-
-/** A `Field | Value` table as cliff prints it; continuation lines join the value with newlines. */
-function fields(out: string): Record<string, string> {
-  const table: Record<string, string> = {};
-  let last = '';
-  for (const line of out.split('\n')) {
-    const m = /^\| (.*?)\s*\| (.*?)\s*\|$/.exec(line);
-    if (!m || m[1] === 'Field') continue;
-    if (m[1] === '') table[last] += `\n${m[2]}`;
-    else table[(last = m[1]!)] = m[2]!;
-  }
-  return table;
-}
-
-/** A list table: one record per row, keyed by the header's columns. */
-function rows(out: string): Record<string, string>[] {
-  const lines = out.split('\n').filter((l) => l.startsWith('|')).map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
-  const [head, ...body] = lines;
-  return body.map((cells) => Object.fromEntries((head ?? []).map((h, i) => [h, cells[i] ?? ''])));
-}
 
 /** GET on the API with demo's token (the test's own view, to wait between client steps). */
 async function apiGet(path: string, token = demoToken): Promise<{ status: number; body: any }> {
@@ -129,55 +57,21 @@ async function gone(lbId: string): Promise<void> {
   await until(`load balancer ${lbId} deleted`, async () => ((await apiGet(`/v2/lbaas/loadbalancers/${lbId}`)).status === 404 ? true : undefined), 20_000);
 }
 
-/** A project-scoped token from the identity service, with an openrc's credentials. */
-async function login(env: Env): Promise<{ token: string; projectId: string }> {
-  const r = await fetch(`${env.OS_AUTH_URL}/auth/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: env.OS_USERNAME, domain: { name: env.OS_USER_DOMAIN_NAME }, password: env.OS_PASSWORD } } },
-        scope: { project: { name: env.OS_PROJECT_NAME, domain: { name: env.OS_PROJECT_DOMAIN_NAME } } },
-      },
-    }),
-  });
-  assert.equal(r.status, 201, await r.clone().text());
-  const body = await r.json() as { token: { project: { id: string } } };
-  return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id };
-}
-
 describe('the real OpenStack clients against `fulcrum up` with embedded identity', { skip }, () => {
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'fulcrum-clients-'));
-    dataDir = join(tmp, 'data');
-    const home = join(tmp, 'home');
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [
-      MAIN, 'up', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--provider', 'noop', '--interface-driver', 'host', '--log-level', 'warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } });
-    child.stdout!.on('data', (d: Buffer) => (childOutput += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (childOutput += d.toString()));
-    await until('fulcrum up answering /healthcheck', async () => {
-      if (child!.exitCode !== null) throw new Error(`fulcrum up exited ${child!.exitCode}: ${childOutput}`);
-      return (await fetch(`${url}/healthcheck`)).status === 200 ? true : undefined;
-    }, 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}; output: ${childOutput}`);
-    });
-    base = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8' };
-    demo = { ...base, ...parseOpenrc(readFileSync(join(dataDir, 'demo-openrc'), 'utf8')) };
-    admin = { ...base, ...parseOpenrc(readFileSync(join(dataDir, 'admin-openrc'), 'utf8')) };
+    up = await startFulcrumUp({ name: 'fulcrum-clients-', args: ['--provider', 'noop', '--interface-driver', 'host', '--log-level', 'warn'] });
+    ({ tmp, dataDir, url, base, demo, admin } = up);
     const session = await login(demo);
     demoToken = session.token;
     demoProject = session.projectId;
   });
 
   after(async () => {
-    if (child) await stopChildProcess(child, 5000);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await up?.stop();
   });
 
   test('the credential files fulcrum up wrote: openrc variables for both users, token issue as each', async () => {
-    assert.match(childOutput, /Identity initialised: user admin .* and user demo/);
+    assert.match(up!.output(), /Identity initialised: user admin .* and user demo/);
     for (const [env, user] of [[demo, 'demo'], [admin, 'admin']] as const) {
       assert.equal(env.OS_USERNAME, user);
       assert.equal(env.OS_PROJECT_NAME, user);

@@ -8,104 +8,27 @@
  * failover. Skipped when the clients are not installed (scripts/install-system-deps.sh --test).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { stopChildProcess } from '../../bench/lib/process.js';
-import { parseOpenrc } from '../../src/cli/session.js';
 import { NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
 import { killNamespaceProcesses, netnsExists } from '../../src/drivers/sys/ip.js';
 import { until } from '../helpers/scene.js';
+import {
+  fields, login, missingClients, OPENSTACK, openstack, openstackJson, rows, run, startFulcrumUp, type Env, type FulcrumUp,
+} from '../helpers/openstack-cli.js';
 
-const OPENSTACK = '/usr/bin/openstack';
-/** Debian's interpreter, where python3-openstacksdk lives (not a pyenv shim from PATH). */
-const PYTHON = '/usr/bin/python3';
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** Generous: a client that hangs fails its test instead of the whole run. */
-const CLIENT_TIMEOUT_MS = 60_000;
+const skip = missingClients([[OPENSTACK, 'python3-openstackclient']], [['octaviaclient', 'python3-octaviaclient']]);
 
-/** Why the file is skipped: the clients that are missing, or false. */
-function missingClients(): string | false {
-  const missing: string[] = [];
-  for (const [bin, pkg] of [[OPENSTACK, 'python3-openstackclient']] as const) {
-    if (spawnSync(bin, ['--help'], { stdio: 'ignore', timeout: 30_000 }).status !== 0) missing.push(pkg);
-  }
-  for (const [module, pkg] of [['octaviaclient', 'python3-octaviaclient']] as const) {
-    if (spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 }).status !== 0) missing.push(pkg);
-  }
-  return missing.length > 0 ? `not installed: ${missing.join(', ')} (apt-get install them, or bash scripts/install-system-deps.sh --test)` : false;
-}
-const skip = missingClients();
-
-interface Run { code: number; out: string; err: string }
-type Env = Record<string, string>;
-
-let tmp = '';
+let up: FulcrumUp | undefined;
 let dataDir = '';
 let url = '';
-let child: ChildProcess | undefined;
-let childOutput = '';
-/** The clean environment every client gets, before its credentials. */
-let base: Env = {};
 let demo: Env = {};
 let admin: Env = {};
 /** demo's project id, from its token. */
 let demoProject = '';
 /** A demo token for the test's own polling (not a client's). */
 let demoToken = '';
-
-/** A free loopback port (closed again before `fulcrum up` binds it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Runs a client asynchronously (the server is another process, but the test must not block). */
-function run(bin: string, args: readonly string[], env: Env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(bin, args, { env, timeout: CLIENT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, out, err) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0;
-      resolve({ code, out, err: error && code === -1 ? `${err}\n${error.message}` : err });
-    });
-  });
-}
-
-/** Runs a client command that must succeed, returning its stdout. */
-async function ok(bin: string, env: Env, ...args: string[]): Promise<string> {
-  const r = await run(bin, args, env);
-  assert.equal(r.code, 0, `${bin} ${args.join(' ')} exited ${r.code}: ${r.err}`);
-  return r.out;
-}
-const openstack = (env: Env, ...args: string[]): Promise<string> => ok(OPENSTACK, env, ...args);
-const openstackJson = async <T = any>(env: Env, ...args: string[]): Promise<T> => JSON.parse(await openstack(env, ...args, '-f', 'json')) as T;
-
-/** A `Field | Value` table as cliff prints it; continuation lines join the value with newlines. */
-function fields(out: string): Record<string, string> {
-  const table: Record<string, string> = {};
-  let last = '';
-  for (const line of out.split('\n')) {
-    const m = /^\| (.*?)\s*\| (.*?)\s*\|$/.exec(line);
-    if (!m || m[1] === 'Field') continue;
-    if (m[1] === '') table[last] += `\n${m[2]}`;
-    else table[(last = m[1]!)] = m[2]!;
-  }
-  return table;
-}
-
-/** A list table: one record per row, keyed by the header's columns. */
-function rows(out: string): Record<string, string>[] {
-  const lines = out.split('\n').filter((l) => l.startsWith('|')).map((l) => l.slice(1, -1).split('|').map((c) => c.trim()));
-  const [head, ...body] = lines;
-  return body.map((cells) => Object.fromEntries((head ?? []).map((h, i) => [h, cells[i] ?? ''])));
-}
 
 /** GET on the API with demo's token (the test's own view, to wait between client steps). */
 async function apiGet(path: string, token = demoToken): Promise<{ status: number; body: any }> {
@@ -127,23 +50,6 @@ async function gone(lbId: string): Promise<void> {
   await until(`load balancer ${lbId} deleted`, async () => ((await apiGet(`/v2/lbaas/loadbalancers/${lbId}`)).status === 404 ? true : undefined), 20_000);
 }
 
-/** A project-scoped token from the identity service, with an openrc's credentials. */
-async function login(env: Env): Promise<{ token: string; projectId: string }> {
-  const r = await fetch(`${env.OS_AUTH_URL}/auth/tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: { methods: ['password'], password: { user: { name: env.OS_USERNAME, domain: { name: env.OS_USER_DOMAIN_NAME }, password: env.OS_PASSWORD } } },
-        scope: { project: { name: env.OS_PROJECT_NAME, domain: { name: env.OS_PROJECT_DOMAIN_NAME } } },
-      },
-    }),
-  });
-  assert.equal(r.status, 201, await r.clone().text());
-  const body = await r.json() as { token: { project: { id: string } } };
-  return { token: r.headers.get('x-subject-token')!, projectId: body.token.project.id };
-}
-
-
 /** This run's agent host name (what the zone names), and a host name that is not this agent's. */
 const HOST = `fulcrum-ops-${process.pid}`;
 /** Load balancers the test made, removed in `after` even when a test failed. */
@@ -152,27 +58,12 @@ let octet = 0;
 
 describe('openstack loadbalancer operator commands against `fulcrum up` (HAProxy on netns)', { skip }, () => {
   before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'fulcrum-operator-'));
-    dataDir = join(tmp, 'data');
-    const home = join(tmp, 'home');
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
     octet = 100 + Math.floor(Math.random() * 150);
-    child = spawn(process.execPath, [
-      MAIN, 'up', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--provider', 'haproxy', '--interface-driver', 'netns',
-      '--host', HOST, '--log-level', 'warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, FULCRUM_QUOTA_L7RULE: '50' } });
-    child.stdout!.on('data', (d: Buffer) => (childOutput += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (childOutput += d.toString()));
-    await until('fulcrum up answering /healthcheck', async () => {
-      if (child!.exitCode !== null) throw new Error(`fulcrum up exited ${child!.exitCode}: ${childOutput}`);
-      return (await fetch(`${url}/healthcheck`)).status === 200 ? true : undefined;
-    }, 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}; output: ${childOutput}`);
+    up = await startFulcrumUp({
+      name: 'fulcrum-operator-', env: { FULCRUM_QUOTA_L7RULE: '50' },
+      args: ['--provider', 'haproxy', '--interface-driver', 'netns', '--host', HOST, '--log-level', 'warn'],
     });
-    base = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: home, LANG: 'C.UTF-8' };
-    demo = { ...base, ...parseOpenrc(readFileSync(join(dataDir, 'demo-openrc'), 'utf8')) };
-    admin = { ...base, ...parseOpenrc(readFileSync(join(dataDir, 'admin-openrc'), 'utf8')) };
+    ({ dataDir, url, demo, admin } = up);
     const session = await login(demo);
     demoToken = session.token;
     demoProject = session.projectId;
@@ -184,14 +75,13 @@ describe('openstack loadbalancer operator commands against `fulcrum up` (HAProxy
       await fetch(`${url}/v2/lbaas/loadbalancers/${id}?cascade=true`, { method: 'DELETE', headers: { 'x-auth-token': (await login(admin)).token } }).catch(() => undefined);
       await gone(id).catch(() => undefined);
     }
-    if (child) await stopChildProcess(child, 5000);
+    await up?.stop();
     for (const id of made) {
       if (netnsExists(`qlbaas-${id}`)) {
         await killNamespaceProcesses(`qlbaas-${id}`);
         await new NetnsInterfaceDriver().unplug(id);
       }
     }
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   test('quota: defaults from fulcrum up\'s options; set, show, list and reset by the admin; a tenant over quota gets 403', async () => {

@@ -9,55 +9,26 @@
  * Skipped when the clients are not installed (scripts/install-system-deps.sh --test).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { stopChildProcess } from '../../bench/lib/process.js';
-import { parseOpenrc } from '../../src/cli/session.js';
 import { makePki, type TestPki } from '../helpers/certs.js';
 import { until } from '../helpers/scene.js';
+import { OPENSTACK, openstack, openstackJson as json, run as runClient, startFulcrumUp, type Env, type FulcrumUp } from '../helpers/openstack-cli.js';
 
-const OPENSTACK = '/usr/bin/openstack';
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const skip = spawnSync('/usr/bin/python3', ['-c', 'import barbicanclient, octaviaclient'], { stdio: 'ignore', timeout: 30_000 }).status !== 0
   ? 'python3-barbicanclient or python3-octaviaclient not installed (bash scripts/install-system-deps.sh --test)' : false;
 
-type Env = Record<string, string>;
-let tmp = '';
+let up: FulcrumUp | undefined;
 let dataDir = '';
 let url = '';
-let child: ChildProcess | undefined;
-let output = '';
 let demo: Env = {};
 let admin: Env = {};
 let pki: TestPki;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function run(env: Env, args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(OPENSTACK, args, { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, out, err) => {
-      resolve({ code: error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : -1) : 0, out, err });
-    });
-  });
-}
-
-async function openstack(env: Env, ...args: string[]): Promise<string> {
-  const r = await run(env, args);
-  assert.equal(r.code, 0, `openstack ${args.join(' ').slice(0, 200)} exited ${r.code}: ${r.err}`);
-  return r.out;
-}
-const json = async <T = any>(env: Env, ...args: string[]): Promise<T> => JSON.parse(await openstack(env, ...args, '-f', 'json')) as T;
+/** `openstack ARGS` with an environment, however it exits. */
+const run = (env: Env, args: readonly string[]): ReturnType<typeof runClient> => runClient(OPENSTACK, args, env);
 
 /** Waits until the load balancer is ACTIVE again (the test's own view, through the CLI). */
 async function active(env: Env, lbId: string): Promise<void> {
@@ -71,27 +42,14 @@ async function active(env: Env, lbId: string): Promise<void> {
 describe('the certificate store through the real OpenStack clients', { skip }, () => {
   before(async () => {
     pki = await makePki();
-    tmp = mkdtempSync(join(tmpdir(), 'fulcrum-secrets-'));
-    dataDir = join(tmp, 'data');
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [
-      MAIN, 'up', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--provider', 'noop', '--interface-driver', 'host', '--log-level', 'debug',
-    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(tmp, 'home') } });
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await until('fulcrum up answering', async () => {
-      if (child!.exitCode !== null) throw new Error(`fulcrum up exited: ${output}`);
-      return (await fetch(`${url}/healthcheck`)).status === 200 ? true : undefined;
-    }, 30_000);
-    const base = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: join(tmp, 'home'), LANG: 'C.UTF-8' };
-    demo = { ...base, ...parseOpenrc(readFileSync(join(dataDir, 'demo-openrc'), 'utf8')) };
-    admin = { ...base, ...parseOpenrc(readFileSync(join(dataDir, 'admin-openrc'), 'utf8')) };
+    up = await startFulcrumUp({
+      name: 'fulcrum-secrets-', args: ['--provider', 'noop', '--interface-driver', 'host', '--log-level', 'debug'],
+    });
+    ({ dataDir, url, demo, admin } = up);
   });
 
   after(async () => {
-    if (child) await stopChildProcess(child, 5000);
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await up?.stop();
     pki?.cleanup();
   });
 
@@ -140,7 +98,7 @@ describe('the certificate store through the real OpenStack clients', { skip }, (
     for (const clear of [pki.other.key, pki.other.cert]) {
       const body = clear.split('\n')[1]!;
       assert.equal(db.includes(body), false, 'a PEM body in the database file');
-      assert.equal(output.includes(body), false, 'a PEM body in the log');
+      assert.equal(up!.output().includes(body), false, 'a PEM body in the log');
     }
     assert.equal(db.includes(pki.wwwP12.toString('base64').slice(0, 40)), false);
   });

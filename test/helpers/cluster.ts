@@ -17,6 +17,7 @@ import { run } from '../../src/drivers/sys/exec.js';
 import { ipBatch, killNamespaceProcesses, listNetns } from '../../src/drivers/sys/ip.js';
 import { makeNodes, type Node } from './nodes.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -67,6 +68,8 @@ export class Cluster {
   readonly #servers: (Proc | undefined)[] = [];
   readonly #agents: (Proc | undefined)[] = [];
   readonly #hosts = new Set<string>();
+  /** Each agent reaches PostgreSQL through a proxy of its own, so a test can cut it off alone. */
+  readonly #dbProxies: TcpProxy[] = [];
   #removeNodes: (() => Promise<void>) | undefined;
 
   constructor(opts: ClusterOptions) {
@@ -89,8 +92,23 @@ export class Cluster {
       this.serverUrls.push(`http://127.0.0.1:${await freePort()}`);
       await this.startServer(i);
     }
+    const pgPort = Number(new URL(this.pg.url).port);
+    for (let i = 0; i < this.#opts.agents; i++) this.#dbProxies.push(await TcpProxy.start(pgPort));
     for (let i = 0; i < this.#opts.agents; i++) await this.startAgent(i);
   }
+
+  /** Agent `i`'s database URL: through its proxy. */
+  #agentDbUrl(i: number): string {
+    const u = new URL(this.pg.url);
+    u.port = String(this.#dbProxies[i]!.port);
+    return u.toString();
+  }
+
+  /** Node `i` loses the database (a partition: its connections go silent), its agent and data plane keep running. */
+  cutAgentDb(i: number): void { this.#dbProxies[i]!.cut(); }
+
+  /** The partition heals: its held connections break, new ones get through. */
+  restoreAgentDb(i: number): void { this.#dbProxies[i]!.restore(); }
 
   #spawn(args: string[]): Proc {
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FULCRUM_LOG_LEVEL: process.env.FULCRUM_TEST_LOG ? 'info' : 'warn' } });
@@ -118,7 +136,8 @@ export class Cluster {
 
   async startAgent(i: number): Promise<void> {
     const node = this.nodes[i]!;
-    const p = this.#spawn(['agent', '--host', this.agentHost(i), '--database', this.pg.url, '--data-dir', join(this.#dir, `agent${i + 1}`),
+    const p = this.#spawn(['agent', '--host', this.agentHost(i), '--database', this.#agentDbUrl(i), '--data-dir', join(this.#dir, `agent${i + 1}`),
+      '--agent-down-time', String(this.#opts.downTime),
       '--bridge-netns', node.netns, '--namespace-prefix', this.nsPrefix(i), '--vxlan-local-ip', node.underlayIp, '--vxlan-dev', 'ul0',
       '--vxlan-group', node.bridge.vxlan.group, '--heartbeat-interval', '1']);
     this.#agents[i] = p;
@@ -170,19 +189,24 @@ export class Cluster {
   /** Sends a request to the first API server that answers (a connection refused goes to the next). */
   async api(method: string, path: string, body?: unknown): Promise<Reply> {
     let last: unknown;
-    for (const url of this.serverUrls) {
+    for (let i = 0; i < this.serverUrls.length; i++) {
       try {
-        const r = await fetch(`${url}${path}`, {
-          method, headers: { 'x-project-id': 'demo', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const text = await r.text();
-        return { status: r.status, body: text === '' ? null : JSON.parse(text) };
+        return await this.apiOn(i, method, path, body);
       } catch (err) {
         last = err;
       }
     }
     throw new Error(`no API server answers: ${(last as Error).message}`);
+  }
+
+  /** Sends a request to API server `i` (throws when it does not answer). */
+  async apiOn(i: number, method: string, path: string, body?: unknown): Promise<Reply> {
+    const r = await fetch(`${this.serverUrls[i]!}${path}`, {
+      method, headers: { 'x-project-id': 'demo', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text === '' ? null : JSON.parse(text) };
   }
 
   /** A network and a /24 subnet on it; returns the subnet (wire shape). */
@@ -236,6 +260,9 @@ export class Cluster {
     return i;
   }
 
+  /** The PID of node `i`'s agent process (for failure messages), or undefined. */
+  agentPid(i: number): number | undefined { return this.#agents[i]?.child.pid; }
+
   /** What a process wrote lately (for failure messages). */
   output(kind: 'server' | 'agent', i: number): string {
     return (kind === 'server' ? this.#servers[i] : this.#agents[i])?.output ?? '';
@@ -253,6 +280,7 @@ export class Cluster {
     }
     for (const h of this.#hosts) await deleteHost(h, this.webNode.bridge).catch(() => undefined);
     await this.#removeNodes?.();
+    for (const p of this.#dbProxies) await p.close();
     await this.pg?.stop();
     rmSync(this.#dir, { recursive: true, force: true });
   }

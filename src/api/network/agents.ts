@@ -30,11 +30,28 @@ export function agentToWire(a: AgentView): Record<string, unknown> {
 
 type Params = { Params: { id: string } };
 
+/** Fields a list may be filtered on, as Neutron does (`?host=net-1&alive=true`; repeated: any of them). */
+const FILTERABLE = ['id', 'host', 'agent_type', 'binary', 'topic', 'admin_state_up', 'alive', 'availability_zone', 'description'] as const;
+
+/** Neutron's list filters: equality on a field, booleans as `true`/`false`; other parameters (`fields`) are ignored. */
+function matchesFilters(agent: Record<string, unknown>, query: Record<string, string | string[]> | undefined): boolean {
+  for (const key of FILTERABLE) {
+    const want = query?.[key];
+    if (want === undefined) continue;
+    const values = Array.isArray(want) ? want : [want];
+    if (!values.some((v) => String(agent[key]).toLowerCase() === v.toLowerCase())) return false;
+  }
+  return true;
+}
+
 /** Registers the routes (under `/v2.0`). */
 export function agentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
   const down = deps.scheduling?.downAfterMs;
-  app.get('/agents', async () => ({ agents: (await listAgents(store, down)).map(agentToWire) }));
+  app.get<{ Querystring: Record<string, string | string[]> }>('/agents', async (request) => {
+    const agents = (await listAgents(store, down)).map(agentToWire);
+    return { agents: agents.filter((a) => matchesFilters(a, request.query)) };
+  });
   app.get<Params>('/agents/:id', async (request) => ({ agent: agentToWire(await getAgent(store, request.params.id, down)) }));
   app.put<Params & { Body: Static<typeof AgentPut> }>('/agents/:id', { schema: { body: AgentPut } }, async (request) => {
     const b = request.body.agent;

@@ -103,7 +103,7 @@ before(async () => {
 });
 
 after(async () => {
-  hub.detach();
+  await hub.detach();
   await t?.close();
 });
 

@@ -58,6 +58,10 @@ export function eventRoutes(app: FastifyInstance, opts: EventStreamOptions): voi
     const query = (request.query ?? {}) as Record<string, unknown>;
     const lb = typeof query.loadbalancer_id === 'string' && query.loadbalancer_id !== '' ? query.loadbalancer_id : undefined;
     const lastId = lastEventIdOf(request.headers['last-event-id'], query.last_event_id);
+    // With a shared log: everything logged so far first, so an id another server already sent is
+    // known here (else it would look like an id from the future, and the client would be reset).
+    // A database that does not answer: the stream starts from what this server has.
+    await opts.hub.catchUp().catch(() => undefined);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
