@@ -171,7 +171,16 @@ export class HaproxyProvider implements Provider {
   async #apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
     const lbId = graph.loadBalancer.id;
     const { log } = this.#opts;
-    const plug = await this.#plug(lbId, portsToPlug(graph));
+    const ports = portsToPlug(graph);
+    // A driver that can make the namespace first (netns) lets HAProxy's start (the slowest step,
+    // ~60 ms) run while the ports are plugged (~30 ms): HAProxy binds the VIP transparently before
+    // it is on an interface. A running HAProxy waits for the plug instead: a runtime change may
+    // add a server on a subnet that is being plugged.
+    const early = this.#opts.iface.prepare ? await this.#opts.iface.prepare(lbId, ports) : null;
+    const isStart = early !== null && (await this.#instance(lbId, early.wrap).instance.masterPid()) === null;
+    const plugging = this.#plug(lbId, ports);
+    if (isStart) plugging.catch(() => undefined); // settled below, beside the start
+    const plug = isStart ? early : await plugging;
     const { instance, api } = this.#instance(lbId, plug.wrap);
     const tlsDir = join(this.dirOf(lbId), 'tls');
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
@@ -179,11 +188,17 @@ export class HaproxyProvider implements Provider {
     const pingCheck = join(dirname(instance.paths.config), 'ping-check');
     // UDP listeners are the kernel's (nftables): HAProxy gets the rest.
     const tcp = withoutUdp(graph);
-    const text = renderConfig(tcp, { ...instance.paths, pingCheck, tlsDir }, { bindAddress: plug.bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
+    const text = renderConfig(tcp, { ...instance.paths, pingCheck, tlsDir }, {
+      bindAddress: plug.bindAddress, transparentBind: early !== null, l7Retries: this.#opts.l7Retries ?? 'off',
+    });
     writeIfChanged(pingCheck, renderPingCheck(tcp), 0o755);
     // The files the configuration reads are in place before HAProxy reads it (or `haproxy -c` checks it).
     const stale = writeTlsFiles(tlsDir, tlsFiles(tcp, tlsDir));
-    const result = await this.#applyHaproxy(lbId, graph, instance, api, text);
+    const [started, plugged] = await Promise.allSettled([this.#applyHaproxy(lbId, graph, instance, api, text), plugging]);
+    // HAProxy's complaint first: a refused configuration is the object's ERROR; a plug is retried.
+    if (started.status === 'rejected') throw started.reason;
+    if (plugged.status === 'rejected') throw plugged.reason;
+    const result = started.value;
     for (const f of stale) rmSync(f, { force: true });
     await this.#udp.apply(graph, plug.wrap);
     return { ...result, operating: this.#merge(graph, result.operating) };

@@ -49,6 +49,12 @@ export interface RenderOptions {
    */
   bindAddress?: string;
   /**
+   * Frontends bind with `transparent` (IP_TRANSPARENT; needs CAP_NET_ADMIN): HAProxy may then
+   * start before the VIP is on an interface, which lets the netns driver plug the ports while
+   * HAProxy starts instead of before. Default false (the unprivileged host driver cannot).
+   */
+  transparentBind?: boolean;
+  /**
    * `idempotent`: HTTP backends resend a request that a server closed or garbled before answering
    * (HAProxy L7 retries) when its method is idempotent (RFC 9110: GET, HEAD, OPTIONS, PUT, DELETE,
    * TRACE). Default `off`, as the seed's and Octavia's configurations: L7 retries make HAProxy 2.6
@@ -94,6 +100,7 @@ interface FrontendView {
   id: CfgToken;
   isDisabled: boolean;
   bind: CfgToken;
+  isTransparent: boolean;
   mode: CfgToken;
   maxconn: CfgToken | null;
   timeoutClient: CfgToken | null;
@@ -308,6 +315,7 @@ function toFrontend(
     id: cfgId(l.id, at('id')),
     isDisabled: !l.adminStateUp || !isLbUp,
     bind: cfgEndpoint(vip, l.protocolPort, at('protocol_port')),
+    isTransparent: opts.transparentBind === true,
     mode,
     // -1 is "unlimited"; Octavia also reads 0 as unset.
     maxconn: l.connectionLimit > 0 ? limit : null,
@@ -519,7 +527,7 @@ const printDefaults = (): string => section('defaults', [
 
 const printFrontend = (f: FrontendView): string => section(`frontend ${f.id}`, [
   f.isDisabled && 'disabled',
-  `bind ${f.bind}${f.tls ? ` ${f.tls.bindOptions}` : ''}`,
+  `bind ${f.bind}${f.isTransparent ? ' transparent' : ''}${f.tls ? ` ${f.tls.bindOptions}` : ''}`,
   `mode ${f.mode}`,
   f.maxconn && `maxconn ${f.maxconn}`,
   f.timeoutClient && `timeout client ${f.timeoutClient}`,

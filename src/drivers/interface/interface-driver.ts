@@ -44,6 +44,12 @@ export interface InterfaceDriver {
    * @throws FulcrumError DRIVER_FAILED (retryable) when the kernel refuses a step.
    */
   plug(lbId: string, ports: readonly PortPlug[]): Promise<PlugResult>;
+  /**
+   * Optional: makes the load balancer's network context exist with nothing plugged yet and
+   * returns what `plug` of these ports will return, so that the provider can start HAProxy (with
+   * transparent binds) while `plug` runs. Drivers that cannot (host) leave it out.
+   */
+  prepare?(lbId: string, ports: readonly PortPlug[]): Promise<PlugResult & { transparentBind: true }>;
   /** Removes the load balancer's network context and whatever it alone used. Idempotent. */
   unplug(lbId: string): Promise<void>;
   /** Ids of the load balancers that have something plugged on this host. */

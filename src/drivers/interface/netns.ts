@@ -209,12 +209,32 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
     return next;
   }
 
+  /**
+   * Makes the namespace (one `ip netns add`, ~5 ms) so HAProxy can start in it while `plug` adds
+   * the ports: HAProxy binds the VIP with `transparent` before the address is there.
+   */
+  async prepare(lbId: string, ports: readonly PortPlug[]): Promise<PlugResult & { transparentBind: true }> {
+    const ns = this.namespaceOf(lbId);
+    if (!netnsExists(ns)) {
+      await ipBatch([`netns add ${ns}`]);
+      this.#bare.add(ns);
+    }
+    const vip = ports[0]?.addresses[0]?.address;
+    if (vip === undefined) throw new Error(`load balancer ${lbId} has no VIP address to plug`);
+    return { wrap: ['ip', 'netns', 'exec', ns], bindAddress: vip, transparentBind: true };
+  }
+
+  /** Namespaces `prepare` made that nothing was plugged into yet (their links need no listing). */
+  readonly #bare = new Set<string>();
+
   async plug(lbId: string, ports: readonly PortPlug[]): Promise<PlugResult> {
     const ns = this.namespaceOf(lbId);
-    const fresh = !netnsExists(ns);
+    const exists = netnsExists(ns);
+    const fresh = !exists || this.#bare.has(ns);
     await this.#withBridges(async () => {
-      await attachPorts(ns, ports, this.#bridgeOpts, fresh ? [`netns add ${ns}`] : []);
+      await attachPorts(ns, ports, this.#bridgeOpts, exists ? [] : [`netns add ${ns}`]);
     });
+    this.#bare.delete(ns);
 
     // Inside the namespace: only what differs from the desired state.
     const current = fresh ? [] : await linksIn(ns);
@@ -260,6 +280,7 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
 
   async unplug(lbId: string): Promise<void> {
     const ns = this.namespaceOf(lbId);
+    this.#bare.delete(ns);
     if (!netnsExists(ns)) return;
     await killNamespaceProcesses(ns);
     const taps = (await linksIn(ns)).map((l) => l.name).filter((n) => n.startsWith('tap'));
