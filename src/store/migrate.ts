@@ -6,6 +6,7 @@ import { migration0003 } from './migrations/0003-identity.js';
 import { migration0004 } from './migrations/0004-l7.js';
 import { migration0005 } from './migrations/0005-operator.js';
 import { migration0009 } from './migrations/0009-agents.js';
+import { migration0010 } from './migrations/0010-active-standby.js';
 import { migration0008 } from './migrations/0008-secrets.js';
 
 /** One schema step. Statements must be valid in both SQLite and PostgreSQL. */
@@ -16,7 +17,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0008, migration0009];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0008, migration0009, migration0010];
 
 /** Applies the migrations the database lacks; safe to run from several processes at once. */
 export async function migrate(db: SqlDialect, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
