@@ -23,6 +23,9 @@ import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from '../../do
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig, renderPingCheck, type L7Retries } from './render.js';
+import { KeepalivedInstance } from '../keepalived/process.js';
+import { renderHaproxyCheck, renderKeepalivedConfig } from '../keepalived/render.js';
+import { run } from '../sys/exec.js';
 import { tlsFiles } from './render-tls.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StatRow } from './stats.js';
@@ -43,6 +46,8 @@ export interface HaproxyProviderOptions {
   metrics?: MetricsRegistry;
   /** HTTP backends' L7 retries (render.ts); default off. */
   l7Retries?: L7Retries;
+  /** keepalived (ACTIVE_STANDBY load balancers); default `keepalived` on the PATH. */
+  keepalivedBin?: string;
 }
 
 /** Writes `text` to `path` (temp file and rename) unless the file already holds it. */
@@ -171,7 +176,17 @@ export class HaproxyProvider implements Provider {
   async #apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
     const lbId = graph.loadBalancer.id;
     const { log } = this.#opts;
-    const plug = await this.#plug(lbId, portsToPlug(graph));
+    const as = graph.activeStandby;
+    if (as && !this.#opts.iface.linkOf) {
+      throw new FulcrumError('UNSUPPORTED_OPTION', `The ${this.#opts.iface.name} interface driver cannot run ACTIVE_STANDBY load balancers.`, { field: 'flavor_id' });
+    }
+    // ACTIVE_STANDBY: this side plugs its own port on the VIP network (its address, the gateway);
+    // keepalived adds and removes the VIP on it, and HAProxy binds the VIP whether it is there or not.
+    const ports = portsToPlug(as ? { ...graph, vipPort: as.self.port } : graph);
+    if (as && ports[0] && graph.loadBalancer.vipAddress) ports[0] = { ...ports[0], floating: [graph.loadBalancer.vipAddress] };
+    const plug = await this.#plug(lbId, ports);
+    if (as) await this.#allowNonlocalBind(lbId, plug.wrap);
+    const bindAddress = as && graph.loadBalancer.vipAddress ? graph.loadBalancer.vipAddress : plug.bindAddress;
     const { instance, api } = this.#instance(lbId, plug.wrap);
     const tlsDir = join(this.dirOf(lbId), 'tls');
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
@@ -179,13 +194,25 @@ export class HaproxyProvider implements Provider {
     const pingCheck = join(dirname(instance.paths.config), 'ping-check');
     // UDP listeners are the kernel's (nftables): HAProxy gets the rest.
     const tcp = withoutUdp(graph);
-    const text = renderConfig(tcp, { ...instance.paths, pingCheck, tlsDir }, { bindAddress: plug.bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
+    const text = renderConfig(tcp, { ...instance.paths, pingCheck, tlsDir }, { bindAddress, l7Retries: this.#opts.l7Retries ?? 'off' });
+    // Rendered (validated) before anything changes: a graph keepalived cannot take fails the apply here.
+    const vrrp = as ? {
+      check: renderHaproxyCheck(instance.paths.pidFile),
+      config: renderKeepalivedConfig(graph, { checkScript: join(this.dirOf(lbId), KEEPALIVED_CHECK) }, { link: this.#opts.iface.linkOf!(as.self.port.id) }),
+    } : null;
     writeIfChanged(pingCheck, renderPingCheck(tcp), 0o755);
     // The files the configuration reads are in place before HAProxy reads it (or `haproxy -c` checks it).
     const stale = writeTlsFiles(tlsDir, tlsFiles(tcp, tlsDir));
     const result = await this.#applyHaproxy(lbId, graph, instance, api, text);
     for (const f of stale) rmSync(f, { force: true });
     await this.#udp.apply(graph, plug.wrap);
+    if (vrrp) {
+      // After HAProxy serves: a side takes the VIP only once it can serve it.
+      writeIfChanged(join(this.dirOf(lbId), KEEPALIVED_CHECK), vrrp.check, 0o700);
+      const how = await this.#keepalived(lbId, plug.wrap).apply(vrrp.config);
+      if (how !== 'adopted' || !this.#keepalivedSeen.has(lbId)) log.info({ lb: lbId, role: as!.self.role, how }, `keepalived ${how}`);
+      this.#keepalivedSeen.add(lbId);
+    }
     return { ...result, operating: this.#merge(graph, result.operating) };
   }
 
@@ -268,6 +295,26 @@ export class HaproxyProvider implements Provider {
     return result;
   }
 
+  /** The keepalived of an ACTIVE_STANDBY side. */
+  #keepalived(lbId: string, wrap: readonly string[]): KeepalivedInstance {
+    return new KeepalivedInstance({ dir: this.dirOf(lbId), wrap, ...(this.#opts.keepalivedBin ? { keepalivedBin: this.#opts.keepalivedBin } : {}) });
+  }
+
+  /** Load balancers whose keepalived this process has applied or adopted (for the log). */
+  readonly #keepalivedSeen = new Set<string>();
+
+  /**
+   * Lets HAProxy bind the VIP while keepalived has it on the other side (the standby's listeners
+   * are ready the moment the VIP arrives). A namespace's own sysctls, set in it.
+   */
+  async #allowNonlocalBind(lbId: string, wrap: readonly string[]): Promise<void> {
+    if (this.#nonlocal.has(lbId)) return;
+    await run([...wrap, 'sysctl', '-qw', 'net.ipv4.ip_nonlocal_bind=1', 'net.ipv6.ip_nonlocal_bind=1']);
+    this.#nonlocal.add(lbId);
+  }
+
+  readonly #nonlocal = new Set<string>();
+
   /** Load balancers whose running HAProxy this process has already checked (adopted or applied). */
   readonly #adopted = new Set<string>();
 
@@ -292,6 +339,10 @@ export class HaproxyProvider implements Provider {
   async observe(graph: LoadBalancerGraph): Promise<Observation | null> {
     const r = this.#running.get(graph.loadBalancer.id);
     if (!r) return null;
+    if (graph.activeStandby && !this.#keepalived(graph.loadBalancer.id, []).isRunning()) {
+      // Throws as a dead HAProxy does: the agent reconciles, which starts keepalived again.
+      throw new Error('keepalived is not running');
+    }
     const udpCounters = await this.#udp.counters(graph);
     const more = udpCounters ? { otherCounters: [udpCounters] } : {};
     const hap = withoutUdp(graph);
@@ -326,6 +377,10 @@ export class HaproxyProvider implements Provider {
     const r = this.#running.get(lbId) ?? this.#instance(lbId, []);
     r.unwatch?.();
     r.unwatch = undefined;
+    // keepalived first: its SIGTERM hands the VIP to the other side at once (a priority-0 advert).
+    await this.#keepalived(lbId, []).stop();
+    this.#keepalivedSeen.delete(lbId);
+    this.#nonlocal.delete(lbId);
     await r.instance.stop();
     await this.#udp.remove(lbId);
     this.#running.delete(lbId);
@@ -367,6 +422,9 @@ export function withoutUdp(graph: LoadBalancerGraph): LoadBalancerGraph {
     healthMonitors: graph.healthMonitors.filter((h) => !udpPools.has(h.poolId)),
   };
 }
+
+/** keepalived's HAProxy check, in the load balancer's directory. */
+const KEEPALIVED_CHECK = 'keepalived-check';
 
 /** The file in a load balancer's directory naming the instance (amphora id) running there. */
 const AMPHORA_FILE = 'amphora-id';

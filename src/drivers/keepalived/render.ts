@@ -82,9 +82,10 @@ function print(v: View): string {
     `# keepalived for load balancer ${v.lbId}, side ${v.role} (amphora ${v.amphoraId})`,
     ...block('global_defs', [
       `router_id ${v.amphoraId}`,
-      // The check runs as root: it is the agent's own file in a 0700 directory. (keepalived's
-      // `enable_script_security` would refuse it under a world-writable /tmp, where tests keep state.)
+      // The check runs as root: it is the agent's own file in its 0700 directory, which is what
+      // keepalived's script security asks (without it `keepalived -t` fails with a SECURITY VIOLATION).
       'script_user root',
+      'enable_script_security',
       // A new master tells the switches (bridges, VXLAN forwarding tables) at once, and again.
       'vrrp_garp_master_delay 1',
       'vrrp_garp_master_repeat 3',
