@@ -173,7 +173,7 @@ async function activeStandbyRounds(
   const r = await c.api('POST', '/v2/lbaas/loadbalancers', {
     loadbalancer: {
       vip_subnet_id: vipNet.id, vip_address: vip, flavor_id: fl.body.flavor.id,
-      listeners: [{ protocol: 'HTTP', protocol_port: 80, default_pool: { protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', session_persistence: { type: 'SOURCE_IP' }, members: [
+      listeners: [{ protocol: 'HTTP', protocol_port: 80, default_pool: { name: 'p', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', session_persistence: { type: 'SOURCE_IP' }, members: [
         { address: `10.222.${octet}.2`, protocol_port: 80, subnet_id: web.id }, { address: `10.222.${octet}.3`, protocol_port: 80, subnet_id: web.id },
       ] } }],
     },
@@ -191,8 +191,7 @@ async function activeStandbyRounds(
     for (const i of s) {
       if ((await c.processesIn(i, lbId, 'haproxy')).length === 0 || (await c.processesIn(i, lbId, 'keepalived')).length === 0) return undefined;
     }
-    const h = await c.vipHolder(lbId, vip);
-    return h !== undefined && s.includes(h) ? h : undefined;
+    return c.vipHolder(lbId, vip, s);
   }, 90_000);
   await ready();
   await until('the VIP answering', async () => ((await c.get('cli', url)).startsWith('web') ? true : undefined), 60_000);
@@ -219,7 +218,7 @@ async function activeStandbyRounds(
       if (changed) memberChanged++;
       figures[key]!.push(o.outageMs);
       figures[`${key}Failed`]!.push(o.failed);
-      process.stdout.write(`${key} round ${n + 1}: node ${holder + 1}'s side killed → VIP answering again after ${Math.round(o.outageMs)} ms (${o.failed} failed requests${changed ? ', MEMBER CHANGED' : ', same member'}); VIP now on node ${((await c.vipHolder(lbId, vip)) ?? -2) + 1}\n`);
+      process.stdout.write(`${key} round ${n + 1}: node ${holder + 1}'s side killed → VIP answering again after ${Math.round(o.outageMs)} ms (${o.failed} failed requests${changed ? `, MEMBER CHANGED from ${member} to ${[...new Set(o.after)].join('+')}` : ', same member'}); VIP now on node ${((await c.vipHolder(lbId, vip, await sides())) ?? -2) + 1}\n`);
       if (key === 'vrrpNode') {
         await until('the missing side rebuilt', async () => ((await sides()).length === 2 && !(await sides()).includes(holder) && (await status()) === 'ACTIVE' ? true : undefined), 90_000);
         await c.reviveNode(holder);

@@ -170,9 +170,14 @@ export class Cluster {
   /** The namespace of load balancer `lbId` on node `i`. */
   lbNamespace(i: number, lbId: string): string { return `${this.nsPrefix(i)}${lbId}`; }
 
-  /** The node (agent index) whose namespace of `lbId` holds `vip` now (keepalived put it there), or undefined. */
-  async vipHolder(lbId: string, vip: string): Promise<number | undefined> {
+  /**
+   * The node (agent index) whose namespace of `lbId` holds `vip` now (keepalived put it there), or
+   * undefined; only among `nodes` when given (a killed node's namespace keeps the address its
+   * SIGKILLed keepalived could not remove).
+   */
+  async vipHolder(lbId: string, vip: string, nodes?: readonly number[]): Promise<number | undefined> {
     for (let i = 0; i < this.#opts.agents; i++) {
+      if (nodes && !nodes.includes(i)) continue;
       const ns = this.lbNamespace(i, lbId);
       if (!listNetns().includes(ns)) continue;
       const out = await run(['ip', '-n', ns, '-o', 'addr', 'show'], { allowFailure: true });

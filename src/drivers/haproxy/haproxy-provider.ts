@@ -113,6 +113,16 @@ export class HaproxyProvider implements Provider {
     if (r.unwatch || !this.#onTrouble) return;
     r.unwatch = r.instance.watch(() => {
       r.unwatch = undefined;
+      // An ACTIVE_STANDBY side hands the VIP over first (keepalived watches the file), so that
+      // clients go to the other side's HAProxy, whose stick tables are complete, not to the
+      // HAProxy about to be restarted here with empty ones.
+      if (this.#activeStandby.has(lbId)) {
+        try {
+          writeFileSync(join(this.dirOf(lbId), HAPROXY_DOWN), '1\n', { mode: 0o600 });
+        } catch (err) {
+          this.#opts.log.warn({ lb: lbId, err: (err as Error).message }, 'could not tell keepalived that HAProxy is down; its own check will');
+        }
+      }
       this.#onTrouble?.(lbId, 'haproxy master exited');
     });
   }
@@ -198,7 +208,8 @@ export class HaproxyProvider implements Provider {
     // Rendered (validated) before anything changes: a graph keepalived cannot take fails the apply here.
     const vrrp = as ? {
       check: renderHaproxyCheck(instance.paths.pidFile),
-      config: renderKeepalivedConfig(graph, { checkScript: join(this.dirOf(lbId), KEEPALIVED_CHECK) }, { link: this.#opts.iface.linkOf!(as.self.port.id) }),
+      config: renderKeepalivedConfig(graph, { checkScript: join(this.dirOf(lbId), KEEPALIVED_CHECK), downFile: join(this.dirOf(lbId), HAPROXY_DOWN) },
+        { link: this.#opts.iface.linkOf!(as.self.port.id) }),
     } : null;
     writeIfChanged(pingCheck, renderPingCheck(tcp), 0o755);
     // The files the configuration reads are in place before HAProxy reads it (or `haproxy -c` checks it).
@@ -209,6 +220,9 @@ export class HaproxyProvider implements Provider {
     if (vrrp) {
       // After HAProxy serves: a side takes the VIP only once it can serve it.
       writeIfChanged(join(this.dirOf(lbId), KEEPALIVED_CHECK), vrrp.check, 0o700);
+      // HAProxy runs (again): this side may take the VIP when the other side fails.
+      writeIfChanged(join(this.dirOf(lbId), HAPROXY_DOWN), '0\n', 0o600);
+      this.#activeStandby.add(lbId);
       const how = await this.#keepalived(lbId, plug.wrap).apply(vrrp.config);
       if (how !== 'adopted' || !this.#keepalivedSeen.has(lbId)) log.info({ lb: lbId, role: as!.self.role, how }, `keepalived ${how}`);
       this.#keepalivedSeen.add(lbId);
@@ -300,6 +314,9 @@ export class HaproxyProvider implements Provider {
     return new KeepalivedInstance({ dir: this.dirOf(lbId), wrap, ...(this.#opts.keepalivedBin ? { keepalivedBin: this.#opts.keepalivedBin } : {}) });
   }
 
+  /** ACTIVE_STANDBY load balancers this process applied (whose HAProxy exit must move the VIP). */
+  readonly #activeStandby = new Set<string>();
+
   /** Load balancers whose keepalived this process has applied or adopted (for the log). */
   readonly #keepalivedSeen = new Set<string>();
 
@@ -380,6 +397,7 @@ export class HaproxyProvider implements Provider {
     // keepalived first: its SIGTERM hands the VIP to the other side at once (a priority-0 advert).
     await this.#keepalived(lbId, []).stop();
     this.#keepalivedSeen.delete(lbId);
+    this.#activeStandby.delete(lbId);
     this.#nonlocal.delete(lbId);
     await r.instance.stop();
     await this.#udp.remove(lbId);
@@ -425,6 +443,8 @@ export function withoutUdp(graph: LoadBalancerGraph): LoadBalancerGraph {
 
 /** keepalived's HAProxy check, in the load balancer's directory. */
 const KEEPALIVED_CHECK = 'keepalived-check';
+/** The file the provider flips when it sees HAProxy exit (keepalived's `track_file`). */
+const HAPROXY_DOWN = 'haproxy-down';
 
 /** The file in a load balancer's directory naming the instance (amphora id) running there. */
 const AMPHORA_FILE = 'amphora-id';

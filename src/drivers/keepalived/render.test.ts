@@ -16,6 +16,7 @@ const TESTDATA = fileURLToPath(new URL('../../../../src/drivers/keepalived/testd
 const LB = 'c3d947b7-5f3b-4a16-96f1-20b989451ec2';
 const LINK = 'tapb8a3c2d1-00';
 const CHECK = '/run/fulcrum/lb/keepalived-check';
+const DOWN = '/run/fulcrum/lb/haproxy-down';
 
 function graph(): LoadBalancerGraph {
   const loadBalancer = {
@@ -30,8 +31,8 @@ function graph(): LoadBalancerGraph {
 }
 
 const SCENES: Record<string, () => string> = {
-  'master.conf': () => renderKeepalivedConfig(withActiveStandby(graph(), 'MASTER'), { checkScript: CHECK }, { link: LINK }),
-  'backup.conf': () => renderKeepalivedConfig(withActiveStandby(graph(), 'BACKUP'), { checkScript: CHECK }, { link: LINK }),
+  'master.conf': () => renderKeepalivedConfig(withActiveStandby(graph(), 'MASTER'), { checkScript: CHECK, downFile: DOWN }, { link: LINK }),
+  'backup.conf': () => renderKeepalivedConfig(withActiveStandby(graph(), 'BACKUP'), { checkScript: CHECK, downFile: DOWN }, { link: LINK }),
   'haproxy-check.sh': () => renderHaproxyCheck('/run/fulcrum/lb/haproxy.pid'),
 };
 
@@ -62,6 +63,7 @@ describe('keepalived renderer', () => {
       assert.match(t, /state BACKUP\n/);
       assert.match(t, /nopreempt\n/);
       assert.match(t, /10\.115\.54\.7\/24 dev tapb8a3c2d1-00\n/);
+      assert.match(t, /track_file \{\n {8}haproxy_down\n/);
     }
   });
 
@@ -70,12 +72,13 @@ describe('keepalived renderer', () => {
     const dir = mkdtempSync(join(tmp, 'c-'));
     const check = join(dir, 'keepalived-check');
     writeFileSync(check, SCENES['haproxy-check.sh']!(), { mode: 0o700 });
+    writeFileSync(join(dir, 'haproxy-down'), '0\n', { mode: 0o600 });
     await ipBatch([`netns add ${ns}`]);
     try {
       await ipBatch([`link add ${LINK} type veth peer name ktpeer0`], ns);
       for (const name of ['master.conf', 'backup.conf']) {
         const file = join(dir, name);
-        writeFileSync(file, readFileSync(join(TESTDATA, name), 'utf8').replaceAll(CHECK, check));
+        writeFileSync(file, readFileSync(join(TESTDATA, name), 'utf8').replaceAll(CHECK, check).replaceAll(DOWN, join(dir, 'haproxy-down')));
         const r = await run(['ip', 'netns', 'exec', ns, 'keepalived', '-t', '-f', file], { allowFailure: true });
         assert.equal(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
       }
@@ -93,9 +96,10 @@ describe('keepalived renderer', () => {
       [{ ...g, activeStandby: undefined } as LoadBalancerGraph, { link: LINK }, 'flavor_id'],
     ];
     for (const [gr, opts, field] of bad) {
-      assert.throws(() => renderKeepalivedConfig(gr, { checkScript: CHECK }, opts), (e: unknown) => e instanceof FulcrumError && e.code === 'VALIDATION' && JSON.stringify(e).includes(field) || (e as Error).message.includes(field), field);
+      assert.throws(() => renderKeepalivedConfig(gr, { checkScript: CHECK, downFile: DOWN }, opts), (e: unknown) => e instanceof FulcrumError && e.code === 'VALIDATION' && JSON.stringify(e).includes(field) || (e as Error).message.includes(field), field);
     }
-    assert.throws(() => renderKeepalivedConfig(g, { checkScript: '/tmp/x"; y' }, { link: LINK }), FulcrumError);
+    assert.throws(() => renderKeepalivedConfig(g, { checkScript: '/tmp/x"; y', downFile: DOWN }, { link: LINK }), FulcrumError);
+    assert.throws(() => renderKeepalivedConfig(g, { checkScript: CHECK, downFile: '/tmp/d"\n}' }, { link: LINK }), FulcrumError);
     assert.throws(() => renderHaproxyCheck('/run/x $(reboot)'), FulcrumError);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * @module drivers/keepalived/render — one ACTIVE_STANDBY side's keepalived.conf: VRRPv3 between
  * the pair's own addresses (unicast: pairs never hear each other, so every pair may use router id
- * 1, as Octavia's), the VIP as the virtual address, and a check of this side's HAProxy that
- * gives the VIP up when HAProxy is gone. Pure: graph → view (every value validated) → text.
+ * 1, as Octavia's), the VIP as the virtual address, and two watches on this side's HAProxy
+ * that give the VIP up when HAProxy is gone: a file the agent flips the moment it sees HAProxy
+ * exit, and a polled check for when the agent itself is not running. Pure: graph → view (every value validated) → text.
  *
  * Timings are those peers/haproxy-lab/RESULTS.md measured (section 8): `advert_int 0.1` with
  * `version 3` moved the VIP in 0.14 s (graceful) and 0.38 s (node death). Both sides start as
@@ -24,6 +25,11 @@ export const CHECK_INTERVAL_S = 1;
 export interface KeepalivedPaths {
   /** The HAProxy check program this config runs (written from {@link renderHaproxyCheck}). */
   checkScript: string;
+  /**
+   * A file the agent writes `1` to the moment it sees this side's HAProxy exit, and `0` once it
+   * runs again: keepalived watches it (inotify) and gives the VIP up at once.
+   */
+  downFile: string;
 }
 
 /** What only the host knows: the link the side's own port has in the namespace. */
@@ -43,6 +49,7 @@ interface View {
   vip: CfgToken;
   prefix: CfgToken;
   checkScript: CfgToken;
+  downFile: CfgToken;
 }
 
 const site = (field: string, id: string): CfgSite => ({ object: `Load balancer ${id}`, field });
@@ -71,6 +78,7 @@ function toView(graph: LoadBalancerGraph, paths: KeepalivedPaths, opts: Keepaliv
     selfIp: bare(self.host), peerIp: bare(peer.host), vip: bare(vip.host),
     prefix: cfgInt(parseCidr(subnet.cidr).prefixLength, 1, 128, site('vip_subnet_id', lb.id)),
     checkScript: cfgFilePath(paths.checkScript, { object: 'keepalived paths', field: 'checkScript' }),
+    downFile: cfgFilePath(paths.downFile, { object: 'keepalived paths', field: 'downFile' }),
   };
 }
 
@@ -92,6 +100,17 @@ function print(v: View): string {
       'vrrp_garp_interval 0.001',
       'vrrp_gna_interval 0.001',
     ]),
+    // The agent sees its HAProxy exit at once and writes 1 here: keepalived (inotify) goes to FAULT
+    // and hands the VIP over before the agent has restarted HAProxy, whose stick tables would start
+    // empty (until the peers resync) and send clients to other members. Without it the agent's
+    // restart beat the polled check below and persistence broke in 3 of 5 bench rounds.
+    // (`track_process` would see exits itself, but the kernel's process events are not delivered
+    // inside a network namespace: keepalived logs "Failed to set/clear process event listen".)
+    ...block('vrrp_track_file haproxy_down', [
+      `file "${v.downFile}"`,
+      'weight 0',
+    ]),
+    // The backstop when the agent is not there to write the file: polled, whole seconds in 2.2.7.
     ...block('vrrp_script check_haproxy', [
       `script "${v.checkScript}"`,
       `interval ${CHECK_INTERVAL_S}`,
@@ -112,6 +131,7 @@ function print(v: View): string {
       ...block('unicast_peer', [v.peerIp]),
       ...block('virtual_ipaddress', [`${v.vip}/${v.prefix} dev ${v.link}`]),
       ...block('track_script', ['check_haproxy']),
+      ...block('track_file', ['haproxy_down']),
     ]),
     '',
   ].join('\n');
