@@ -176,6 +176,10 @@ export async function createLoadBalancer(
     };
     await tx.insert('loadbalancer', lb);
     const topology = await topologyOf(tx, flavorId);
+    if (topology === 'ACTIVE_STANDBY' && providers.agentHost !== undefined) {
+      // `fulcrum up` is one node: the pair's second side could never be placed.
+      throw new FulcrumError('VALIDATION', 'An ACTIVE_STANDBY flavor needs two network nodes: run fulcrum server with fulcrum agent on each node.', { field: 'flavor_id' });
+    }
     const roles: AmphoraRole[] = topology === 'ACTIVE_STANDBY' ? ['MASTER', 'BACKUP'] : ['STANDALONE'];
     await scheduleLoadBalancer(tx, lb, scheduling, roles);
     const children = await createGraph(tx, caller, lb, input.listeners ?? [], input.pools ?? []);

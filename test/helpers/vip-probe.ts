@@ -93,4 +93,6 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(attempts)}\n`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) void main();
+// Only as the probe process (with its URL): the test runner, which runs every file under
+// dist/test, starts this one without arguments.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] !== undefined) void main();

@@ -146,6 +146,16 @@ test('flavor profiles: data checked against the provider\'s capabilities; a bad 
   // ACTIVE_STANDBY is accepted (HAProxy on two agents with keepalived: test/e2e/active-standby).
   const as = await post('{"loadbalancer_topology": "ACTIVE_STANDBY"}');
   assert.equal(as.status, 201, JSON.stringify(as.body));
+  // This app is one node (`fulcrum up`, with its own agent): a pair could never be placed, so the
+  // create is refused naming the field, and nothing is written.
+  const fl = await call(t.app, 'POST', '/v2/lbaas/flavors', { flavor: { name: 'as', flavor_profile_id: as.body.flavorprofile.id } });
+  assert.equal(fl.status, 201, JSON.stringify(fl.body));
+  const lbs = (await call(t.app, 'GET', '/v2/lbaas/loadbalancers')).body.loadbalancers.length;
+  const refused = await call(t.app, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: t.subnetId, flavor_id: fl.body.flavor.id } });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.match(refused.body.faultstring, /ACTIVE_STANDBY flavor needs two network nodes/);
+  assert.equal((await call(t.app, 'GET', '/v2/lbaas/loadbalancers')).body.loadbalancers.length, lbs);
+  assert.equal((await call(t.app, 'DELETE', `/v2/lbaas/flavors/${fl.body.flavor.id}`)).status, 204);
   assert.equal((await call(t.app, 'DELETE', `/v2/lbaas/flavorprofiles/${as.body.flavorprofile.id}`)).status, 204);
   const caps = await call(t.app, 'GET', '/v2/lbaas/providers/haproxy/flavor_capabilities');
   assert.deepEqual(caps.body.flavor_capabilities.map((c: { name: string }) => c.name), ['loadbalancer_topology', 'maxconn', 'nbthread']);
