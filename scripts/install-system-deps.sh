@@ -6,7 +6,7 @@
 #                                           SQLite as ../shared/peers/octavia/RECIPE.md does (MODE=apionly needs
 #                                           no RabbitMQ or MariaDB), wrk
 set -euo pipefail
-pkgs=(haproxy iproute2 iputils-arping iputils-ping procps iptables nftables openssl)
+pkgs=(haproxy keepalived iproute2 iputils-arping iputils-ping procps iptables nftables openssl)
 if [ "${1:-}" = --test ]; then
   pkgs+=(postgresql python3-neutronclient python3-octaviaclient python3-openstackclient python3-openstacksdk python3-barbicanclient curl wrk prometheus chromium fonts-dejavu-core)
 fi

@@ -9,6 +9,7 @@ import type { LoadBalancerGraph } from '../domain/model.js';
 import { graphNeedsTls, resolveGraphTls, type TlsResolver } from '../domain/tls.js';
 import type { OperatingStatus } from '../domain/status.js';
 import type { Store } from '../store/store.js';
+import type { PlacementRole } from '../domain/agents.js';
 import type { Observation, Provider } from '../drivers/provider.js';
 import { observedFamilies } from './metrics.js';
 import { WorkQueue, type JobOutcome } from './work-queue.js';
@@ -76,6 +77,8 @@ export class Agent {
   readonly #reported = new Map<string, Map<string, OperatingStatus>>();
   /** The latest observation of each applied load balancer: what a metrics scrape prints. */
   readonly #observed = new Map<string, Observation>();
+  /** The ACTIVE_STANDBY side this agent runs, by load balancer. */
+  readonly #roles = new Map<string, 'MASTER' | 'BACKUP'>();
   /** Load balancers whose reconcile in flight failed (for the result label). */
   readonly #failedNow = new Set<string>();
   readonly #metrics: { reconciles: Counter; errors: Counter; duration: Histogram } | undefined;
@@ -219,6 +222,7 @@ export class Agent {
       }
       if (!seen || this.#applied.get(lbId) !== graph) continue;
       this.#observed.set(lbId, seen);
+      if (this.#roles.get(lbId) === 'BACKUP') continue;
       const last = this.#reported.get(lbId) ?? new Map<string, OperatingStatus>();
       const changed = seen.operating.filter((o) => last.get(`${o.kind}:${o.id}`) !== o.status);
       if (changed.length > 0) {
@@ -340,14 +344,22 @@ export class Agent {
     // Fenced: nothing is built until a heartbeat gets through (then everything is resynced).
     if (this.#fenced) return 'retry';
     const epoch = this.#fenceEpoch;
+    let role: PlacementRole | undefined;
     if (this.#agentId !== undefined) {
       const placements = await store.placementsOf(lbId);
       // Not placed yet (made before any agent was alive, or before agents existed): left alone,
       // running or not, until the scheduler's sweep places it (then this agent adopts it if it is its own).
       if (placements.length === 0 && (await store.get('loadbalancer', lbId)) !== undefined) return 'done';
-      if (!placements.some((p) => p.agentId === this.#agentId)) return this.#notMine(lbId);
+      const mine = placements.find((p) => p.agentId === this.#agentId);
+      if (!mine) return this.#notMine(lbId);
+      role = mine.role;
     }
-    const graph = await store.loadGraph(lbId);
+    // An ACTIVE_STANDBY side records its own apply (the load balancer finishes when both sides
+    // have) and only the MASTER side reports operating statuses, as Octavia reports the MASTER's.
+    const side = role === 'MASTER' || role === 'BACKUP' ? role : undefined;
+    if (side) this.#roles.set(lbId, side);
+    else this.#roles.delete(lbId);
+    const graph = await store.loadGraph(lbId, side);
     if (!graph) {
       this.#forget(lbId);
       for (const p of this.#opts.providers.values()) await p.remove(lbId);
@@ -384,7 +396,7 @@ export class Agent {
       if (this.#fenced || epoch !== this.#fenceEpoch) return 'retry';
       const result = await provider.apply(withTls);
       if (result.retiredCounters) await store.recordCounters(lbId, result.retiredCounters.epoch, result.retiredCounters.byListener);
-      await store.recordApplied(lbId, { generation, ok: true, operating: result.operating });
+      await store.recordApplied(lbId, { generation, ok: true, ...(side !== 'BACKUP' ? { operating: result.operating } : {}), ...(side ? { role: side } : {}) });
       this.#applied.set(lbId, graph);
       this.#reported.set(lbId, new Map(result.operating.map((o) => [`${o.kind}:${o.id}`, o.status])));
       log.info({ lb: lbId, generation }, 'applied');

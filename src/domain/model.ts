@@ -259,6 +259,8 @@ export interface Subnet {
 
 /** The device_owner of the ports Fulcrum allocates for a load balancer, VIP and member subnets (Octavia's value). */
 export const VIP_PORT_OWNER = 'Octavia';
+/** The device owner of an ACTIVE_STANDBY side's own port on the VIP network (Octavia's `octavia-lb-vrrp-<amphora id>`). */
+export const VRRP_PORT_OWNER = 'Octavia:vrrp';
 
 export interface FixedIp {
   subnetId: SubnetId;
@@ -286,6 +288,24 @@ export interface Port {
  * The whole desired state of one load balancer: immutable, built once by the store,
  * checked for consistency once ({@link checkGraph}), then handed to the agent.
  */
+/** One side of an ACTIVE_STANDBY pair (an amphora with its own port on the VIP network). */
+export interface VrrpSide {
+  amphoraId: string;
+  role: 'MASTER' | 'BACKUP';
+  /** Its own address on the VIP network (VRRP adverts and HAProxy peers go between these). */
+  address: string;
+  /** The port holding that address (plugged on this side instead of the VIP port). */
+  port: Port;
+}
+
+/** An ACTIVE_STANDBY load balancer as one of its sides sees it. */
+export interface ActiveStandby {
+  /** The side this graph is for. */
+  self: VrrpSide;
+  /** The other side. */
+  peer: VrrpSide;
+}
+
 export interface LoadBalancerGraph {
   loadBalancer: LoadBalancer;
   listeners: readonly Listener[];
@@ -309,6 +329,11 @@ export interface LoadBalancerGraph {
    * running one's, the provider tears the instance down and builds it again (a failover).
    */
   amphoraId?: string;
+  /**
+   * ACTIVE_STANDBY: the pair, and which side the reading agent builds (absent: topology SINGLE).
+   * That side plugs its own VRRP port instead of the VIP port; keepalived holds the VIP.
+   */
+  activeStandby?: ActiveStandby;
   /**
    * The certificates, CAs and CRLs the listeners and pools reference, resolved by the agent from
    * the certificate store just before an apply (absent when nothing uses TLS).

@@ -75,13 +75,30 @@ export interface Amphora {
   computeId: string | null;
   /** The load balancer generation that builds this instance: it is BOOTING until that is applied. */
   generation: number;
+  /** STANDALONE (topology SINGLE), or MASTER / BACKUP: one side of an ACTIVE_STANDBY pair (Octavia's amphora roles). */
+  role: AmphoraRole;
+  /** ACTIVE_STANDBY: this side's own address on the VIP network (VRRP adverts, HAProxy peers), else null. */
+  vrrpIp: string | null;
+  /** ACTIVE_STANDBY: the port holding {@link vrrpIp} (allocated by the network service, freed with the load balancer). */
+  vrrpPortId: string | null;
   createdAt: string;
   updatedAt: string | null;
 }
 
+/** Octavia's amphora roles. */
+export type AmphoraRole = 'STANDALONE' | 'MASTER' | 'BACKUP';
+
+/** VRRP priorities of a pair's sides (Octavia's `vrrp_priority`: MASTER 100, BACKUP 90). */
+export const VRRP_PRIORITY: Readonly<Record<'MASTER' | 'BACKUP', number>> = { MASTER: 100, BACKUP: 90 };
+/** The VRRP router id of every pair: adverts are unicast between the two sides, so ids never meet (Octavia's `vrrp_id` 1). */
+export const VRRP_ID = 1;
+
+/** Octavia's load balancer topologies: one instance, or two with keepalived VRRP moving the VIP. */
+export type Topology = 'SINGLE' | 'ACTIVE_STANDBY';
+
 /** What a flavor sets for HAProxy: the values of the provider's flavor capabilities. */
 export interface FlavorSettings {
-  loadbalancerTopology?: 'SINGLE';
+  loadbalancerTopology?: Topology;
   /** HAProxy's global maxconn. */
   maxconn?: number;
   /** HAProxy's nbthread. */
@@ -118,9 +135,8 @@ const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[
 export const HAPROXY_FLAVOR_CAPABILITIES: readonly Capability[] = [
   {
     name: 'loadbalancer_topology',
-    description: 'The load balancer topology. One of: SINGLE - One amphora per load balancer. ACTIVE_STANDBY - Two amphora per load balancer (not available yet: SINGLE only).',
-    check: (v) => v === 'SINGLE' ? null : v === 'ACTIVE_STANDBY'
-      ? { unsupported: true, why: 'loadbalancer_topology ACTIVE_STANDBY is not available yet (one HAProxy per load balancer); use SINGLE' }
+    description: 'The load balancer topology. One of: SINGLE - One amphora per load balancer. ACTIVE_STANDBY - Two amphora per load balancer (HAProxy on two agents, keepalived VRRP moving the VIP).',
+    check: (v) => v === 'SINGLE' || v === 'ACTIVE_STANDBY' ? null
       : { unsupported: false, why: `loadbalancer_topology must be SINGLE or ACTIVE_STANDBY` },
   },
   {
@@ -148,7 +164,7 @@ export const HAPROXY_ZONE_CAPABILITIES: readonly Capability[] = [
 /** Flavor data (already parsed) as settings; the data was checked against the capabilities. */
 export function flavorSettings(data: Readonly<Record<string, unknown>>): FlavorSettings {
   const out: FlavorSettings = {};
-  if (data.loadbalancer_topology === 'SINGLE') out.loadbalancerTopology = 'SINGLE';
+  if (data.loadbalancer_topology === 'SINGLE' || data.loadbalancer_topology === 'ACTIVE_STANDBY') out.loadbalancerTopology = data.loadbalancer_topology;
   if (typeof data.maxconn === 'number') out.maxconn = data.maxconn;
   if (typeof data.nbthread === 'number') out.nbthread = data.nbthread;
   return out;

@@ -1,6 +1,6 @@
 /**
  * @module service/amphorae — Octavia's `/v2/octavia/amphorae` view of the running data-plane
- * instances (one per load balancer: Fulcrum runs one HAProxy per load balancer, role STANDALONE)
+ * instances (one per load balancer, role STANDALONE; two for ACTIVE_STANDBY, roles MASTER and BACKUP)
  * and failover: a new instance id at a new generation, which makes the agent tear the load
  * balancer's namespace, ports and HAProxy down and build them again from the desired state.
  */
@@ -42,10 +42,15 @@ function notFound(id: string): FulcrumError {
 
 async function views(store: Store, amphorae: readonly Amphora[], agentHost: string | undefined): Promise<AmphoraView[]> {
   const out: AmphoraView[] = [];
+  const hosts = new Map((await store.listAgents()).map((a) => [a.id, a.host]));
   for (const a of amphorae) {
     const lb = await store.get('loadbalancer', a.loadBalancerId);
     if (!lb) continue;
-    out.push({ amphora: a, loadBalancer: lb, status: amphoraStatus(a, lb), computeId: a.computeId ?? agentHost ?? null });
+    // Where it runs: the host of the agent holding its role, when agents place load balancers.
+    const placed = (await store.placementsOf(lb.id)).find((p) => p.role === a.role);
+    const host = placed ? hosts.get(placed.agentId) : undefined;
+    const status = placed === undefined && a.role !== 'STANDALONE' && lb.provisioningStatus !== 'ERROR' ? 'BOOTING' : amphoraStatus(a, lb);
+    out.push({ amphora: a, loadBalancer: lb, status, computeId: host ?? a.computeId ?? agentHost ?? null });
   }
   return out;
 }
@@ -65,8 +70,7 @@ export async function listAmphorae(
   return (await views(store, rows, agentHost)).filter((v) =>
     (filters.status === undefined || v.status === filters.status) &&
     (filters.computeId === undefined || v.computeId === filters.computeId) &&
-    // Every instance is STANDALONE: one HAProxy per load balancer.
-    (filters.role === undefined || filters.role === 'STANDALONE'));
+    (filters.role === undefined || v.amphora.role === filters.role));
 }
 
 export async function getAmphora(store: Store, id: string, agentHost: string | undefined): Promise<AmphoraView> {
@@ -98,10 +102,14 @@ export async function failoverLoadBalancer(store: Store, caller: Caller, lbId: s
     const old = await tx.list('amphora', { filters: { loadBalancerId: [lbId] }, limit: null });
     for (const a of old) await tx.remove('amphora', a.id);
     const generation = await tx.beginChange(lbId, 'PENDING_UPDATE', []);
-    await tx.insert('amphora', {
-      id: newId(), loadBalancerId: lbId, computeId: old[0]?.computeId ?? agentHost ?? null, generation,
-      createdAt: nowTimestamp(), updatedAt: null,
-    });
+    // Each side is replaced in its role, keeping its port on the VIP network (its address).
+    const sides = old.length > 0 ? old : [{ role: 'STANDALONE' as const, vrrpIp: null, vrrpPortId: null, computeId: agentHost ?? null }];
+    for (const a of sides) {
+      await tx.insert('amphora', {
+        id: newId(), loadBalancerId: lbId, computeId: a.computeId ?? agentHost ?? null, generation,
+        createdAt: nowTimestamp(), updatedAt: null, role: a.role, vrrpIp: a.vrrpIp, vrrpPortId: a.vrrpPortId,
+      });
+    }
   });
 }
 

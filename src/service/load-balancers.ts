@@ -5,7 +5,7 @@
 import { FulcrumError, validationFailure } from '../domain/errors.js';
 import { newId, type LoadBalancerId, type NetworkId, type PortId, type SubnetId } from '../domain/ids.js';
 import { addressInCidr, canonicalAddress } from '../domain/ipam.js';
-import { VIP_PORT_OWNER, type LoadBalancer, type Port, type Stats } from '../domain/model.js';
+import { VIP_PORT_OWNER, VRRP_PORT_OWNER, type LoadBalancer, type Port, type Stats } from '../domain/model.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import { nowTimestamp } from '../domain/time.js';
 import type { ListQuery, Store, Tx } from '../store/store.js';
@@ -19,7 +19,7 @@ import { createPort, subnetsOf } from './ports.js';
 import { scheduleLoadBalancer, type SchedulingOptions } from './scheduler.js';
 import { resolveFlavorAndZone } from './flavors.js';
 import { enforceQuotas } from './quotas.js';
-import type { Capability } from '../domain/operator.js';
+import { flavorSettings, type AmphoraRole, type Capability, type Topology } from '../domain/operator.js';
 
 /** What a new load balancer asks for (already shape-checked by the API). */
 export interface LoadBalancerCreate {
@@ -122,6 +122,15 @@ async function resolveVip(tx: Tx, input: LoadBalancerCreate, lbId: string, proje
   });
 }
 
+/** The topology a flavor sets (SINGLE without a flavor, as Octavia's default `loadbalancer_topology`). */
+async function topologyOf(tx: Tx, flavorId: string | null): Promise<Topology> {
+  if (flavorId === null) return 'SINGLE';
+  const flavor = await tx.get('flavor', flavorId);
+  const profile = flavor ? await tx.get('flavorprofile', flavor.flavorProfileId) : undefined;
+  if (!profile) return 'SINGLE';
+  return flavorSettings(JSON.parse(profile.flavorData) as Record<string, unknown>).loadbalancerTopology ?? 'SINGLE';
+}
+
 /**
  * Creates a load balancer (and, fully populated, its whole tree) in PENDING_CREATE, placed on an
  * agent in the same transaction (or left for the scheduler's sweep when no agent is alive).
@@ -166,13 +175,28 @@ export async function createLoadBalancer(
       appliedGeneration: 0,
     };
     await tx.insert('loadbalancer', lb);
-    await scheduleLoadBalancer(tx, lb, scheduling);
+    const topology = await topologyOf(tx, flavorId);
+    if (topology === 'ACTIVE_STANDBY' && providers.agentHost !== undefined) {
+      // `fulcrum up` is one node: the pair's second side could never be placed.
+      throw new FulcrumError('VALIDATION', 'An ACTIVE_STANDBY flavor needs two network nodes: run fulcrum server with fulcrum agent on each node.', { field: 'flavor_id' });
+    }
+    const roles: AmphoraRole[] = topology === 'ACTIVE_STANDBY' ? ['MASTER', 'BACKUP'] : ['STANDALONE'];
+    await scheduleLoadBalancer(tx, lb, scheduling, roles);
     const children = await createGraph(tx, caller, lb, input.listeners ?? [], input.pools ?? []);
     await enforceQuotas(tx, projectId, [{ kind: 'loadbalancer', status: 'PENDING_CREATE' }, ...children.touched]);
     const generation = await tx.beginChange(id, 'PENDING_CREATE', children.touched);
-    await tx.insert('amphora', {
-      id: newId(), loadBalancerId: id, computeId: providers.agentHost ?? null, generation, createdAt: lb.createdAt, updatedAt: null,
-    });
+    for (const role of roles) {
+      const amphoraId = newId();
+      // Each side of a pair has its own address on the VIP network, from the same IPAM as every port.
+      const vrrp = role === 'STANDALONE' ? null : await createPort(tx, {
+        networkId: port.networkId, projectId, name: `octavia-lb-vrrp-${amphoraId}`,
+        fixedIps: [{ subnetId: vip!.subnetId }], deviceOwner: VRRP_PORT_OWNER, deviceId: id,
+      });
+      await tx.insert('amphora', {
+        id: amphoraId, loadBalancerId: id, computeId: providers.agentHost ?? null, generation, createdAt: lb.createdAt, updatedAt: null,
+        role, vrrpIp: vrrp?.fixedIps[0]?.ipAddress ?? null, vrrpPortId: vrrp?.id ?? null,
+      });
+    }
     const fresh = { ...lb, generation };
     const [view] = await withRelations(tx, 'loadbalancer', [fresh]);
     return { view: view!, children };

@@ -214,3 +214,52 @@ test('PostgreSQL: two servers sweeping at once move each orphan once (one new ow
     await two.close();
   }
 });
+
+test('ACTIVE_STANDBY: the pair goes to two agents; with one alive it waits in PENDING_CREATE until the sweep places the other side; ACTIVE only once both applied; a dead side is rebuilt on a third agent, never beside its pair', async () => {
+  const s = await sqliteScene();
+  const started: Agent[] = [];
+  try {
+    await s.store.transaction(async (tx) => {
+      await tx.insert('flavorprofile', { id: 'fp-as', name: 'as', providerName: 'noop', flavorData: JSON.stringify({ loadbalancer_topology: 'ACTIVE_STANDBY' }) });
+      await tx.insert('flavor', { id: 'fl-as', name: 'as', description: '', enabled: true, flavorProfileId: 'fp-as' });
+    });
+    const A = nodeAgent(s.store, 'node-a');
+    await A.agent.start();
+    started.push(A.agent);
+    const lb = (await createLoadBalancer(s.store, ADMIN, PROVIDERS, { vipSubnetId: s.subnetId, flavorId: 'fl-as' }, DOWN)).view.object.id;
+    const amps = await s.store.list('amphora', { filters: { loadBalancerId: [lb] }, limit: null });
+    assert.deepEqual(amps.map((a) => a.role).sort(), ['BACKUP', 'MASTER']);
+    assert.ok(amps.every((a) => a.vrrpIp !== null && a.vrrpPortId !== null), 'each side has its own port on the VIP network');
+    assert.notEqual(amps[0]!.vrrpIp, amps[1]!.vrrpIp);
+    const roles = async () => (await s.store.placementsOf(lb)).map((p) => [p.role, p.agentId]);
+    assert.deepEqual(await roles(), [['MASTER', A.agent.agentId]], 'one agent alive: the BACKUP side waits unplaced');
+    await until('node-a applied its side', async () => (await A.provider.running()).includes(lb));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await status(s, lb), 'PENDING_CREATE', 'not ACTIVE with one side');
+
+    const B = nodeAgent(s.store, 'node-b');
+    await B.agent.start();
+    started.push(B.agent);
+    const r = await rebuildSweep(s.store, { ...DOWN, failoverThreshold: 5 });
+    assert.deepEqual(r.moved.map((m) => [m.loadBalancerId, m.from, m.to, m.why]), [[lb, null, B.agent.agentId, 'unplaced']]);
+    await until('ACTIVE once both sides applied', async () => (await status(s, lb)) === 'ACTIVE');
+    assert.deepEqual(await roles(), [['BACKUP', B.agent.agentId], ['MASTER', A.agent.agentId]]);
+
+    // node-b dies: with no third agent the BACKUP side is stranded, never put beside the MASTER.
+    await B.agent.stop();
+    started.splice(started.indexOf(B.agent), 1);
+    await silence(s.store, 'node-b');
+    const stranded = await rebuildSweep(s.store, { ...DOWN, failoverThreshold: 5 });
+    assert.deepEqual(stranded.stranded, [lb]);
+    assert.deepEqual(await roles(), [['BACKUP', B.agent.agentId], ['MASTER', A.agent.agentId]]);
+    const C = nodeAgent(s.store, 'node-c');
+    await C.agent.start();
+    started.push(C.agent);
+    const moved = await rebuildSweep(s.store, { ...DOWN, failoverThreshold: 5 });
+    assert.deepEqual(moved.moved.map((m) => [m.from, m.to, m.why]), [[B.agent.agentId, C.agent.agentId, 'agent-dead']]);
+    await until('ACTIVE again with node-c', async () => (await status(s, lb)) === 'ACTIVE' && (await C.provider.running()).includes(lb));
+  } finally {
+    for (const a of started) await a.stop();
+    await s.close();
+  }
+});

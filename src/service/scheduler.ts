@@ -79,14 +79,27 @@ export const zoneHosts: AllowedHosts = async (reader, lb) => {
  */
 export async function scheduleLoadBalancer(
   tx: Tx, lb: Pick<LoadBalancer, 'id' | 'availabilityZone'>, opts: SchedulingOptions = {},
+  roles: readonly PlacementRole[] = ['STANDALONE'],
 ): Promise<AgentRecord | undefined> {
   const allowed = await (opts.allowedHosts ?? zoneHosts)(tx, lb);
   // Counts, not every placement's id: this runs in every create, and the ids grow with the fleet.
-  const agent = pickAgent(await tx.listAgents({ withLoadBalancerIds: false }), {
-    downAfterMs: opts.downAfterMs ?? DEFAULT_AGENT_DOWN_MS, load: await tx.loadBalancerCounts(), ...(allowed ? { allowedHosts: allowed } : {}),
-  });
-  if (agent) await tx.place(lb.id, 'STANDALONE', agent.id);
-  return agent;
+  const agents = await tx.listAgents({ withLoadBalancerIds: false });
+  const load = await tx.loadBalancerCounts();
+  // An ACTIVE_STANDBY pair's sides go to different agents (so different hosts: a host has one
+  // agent). A side no agent can take is left unplaced: the load balancer waits in PENDING_CREATE
+  // until the sweep places it on an agent that comes up.
+  const taken = new Set<string>();
+  let first: AgentRecord | undefined;
+  for (const role of roles) {
+    const agent = pickAgent(agents, {
+      downAfterMs: opts.downAfterMs ?? DEFAULT_AGENT_DOWN_MS, load, exclude: taken, ...(allowed ? { allowedHosts: allowed } : {}),
+    });
+    if (!agent) continue;
+    await tx.place(lb.id, role, agent.id);
+    taken.add(agent.id);
+    first ??= agent;
+  }
+  return first;
 }
 
 /** Why a placement row must move, or null when it may stay. */
@@ -134,9 +147,10 @@ export async function rebuildSweep(store: Store, opts: SweepOptions): Promise<Sw
       const lb = await tx.lockLoadBalancer(row.loadBalancerId);
       if (!lb) continue;
       const allowed = await (opts.allowedHosts ?? zoneHosts)(tx, lb);
-      const target = pickAgent(agents, {
-        downAfterMs, load, ...(allowed ? { allowedHosts: allowed } : {}), ...(row.agentId ? { exclude: new Set([row.agentId]) } : {}),
-      });
+      // Never the agent it leaves, nor the one holding the pair's other side.
+      const exclude = new Set((await tx.placementsOf(lb.id)).filter((p) => p.role !== row.role).map((p) => p.agentId));
+      if (row.agentId) exclude.add(row.agentId);
+      const target = pickAgent(agents, { downAfterMs, load, exclude, ...(allowed ? { allowedHosts: allowed } : {}) });
       if (!target) {
         result.stranded.push(lb.id);
         continue;

@@ -8,6 +8,7 @@ import { migration0005 } from './migrations/0005-operator.js';
 import { migration0009 } from './migrations/0009-agents.js';
 import { migration0008 } from './migrations/0008-secrets.js';
 import { migration0010 } from './migrations/0010-event-log.js';
+import { migration0011 } from './migrations/0011-active-standby.js';
 import { migration0012 } from './migrations/0012-port-device-index.js';
 
 /** One schema step. Statements must be valid in both SQLite and PostgreSQL. */
@@ -19,7 +20,8 @@ export interface Migration {
 
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
-  migration0001, migration0002, migration0003, migration0004, migration0005, migration0008, migration0009, migration0010, migration0012,
+  migration0001, migration0002, migration0003, migration0004, migration0005, migration0008, migration0009, migration0010, migration0011,
+  migration0012,
 ];
 
 /** Applies the migrations the database lacks; safe to run from several processes at once. */

@@ -4,9 +4,9 @@
  */
 import { FulcrumError } from '../domain/errors.js';
 import { nowTimestamp } from '../domain/time.js';
-import { VIP_PORT_OWNER, type LoadBalancer, type LoadBalancerGraph, type Network, type Port, type Stats, type Subnet } from '../domain/model.js';
+import { VIP_PORT_OWNER, VRRP_PORT_OWNER, type ActiveStandby, type VrrpSide, type LoadBalancer, type LoadBalancerGraph, type Network, type Port, type Stats, type Subnet } from '../domain/model.js';
 import type { OctaviaKind } from '../domain/model.js';
-import { flavorSettings, type FlavorSettings } from '../domain/operator.js';
+import { flavorSettings, type Amphora, type FlavorSettings } from '../domain/operator.js';
 import type { OperatingStatus, ProvisioningStatus } from '../domain/status.js';
 import type { AgentRecord, PlacementRole } from '../domain/agents.js';
 import { newId } from '../domain/ids.js';
@@ -211,9 +211,15 @@ class SqlReader implements Reader {
   }
 
   async placements(): Promise<PlacementRow[]> {
+    // One row per role the load balancer needs (its amphorae's roles; STANDALONE without any), with
+    // the agent holding it or null: a pair's side no agent could take is a row to place.
     const rows = await this.conn.all(
-      `SELECT lb.id, lb.provisioning_status, lb.availability_zone, p.role, p.agent_id
-       FROM load_balancers lb LEFT JOIN lb_placements p ON p.load_balancer_id = lb.id ORDER BY lb.created_at, lb.id`,
+      `SELECT lb.id, lb.provisioning_status, lb.availability_zone, r.role, p.agent_id
+       FROM load_balancers lb
+       JOIN (SELECT id AS lb_id, COALESCE((SELECT MIN(role) FROM amphorae a WHERE a.load_balancer_id = l.id), 'STANDALONE') AS role FROM load_balancers l
+             UNION SELECT load_balancer_id, role FROM amphorae) r ON r.lb_id = lb.id
+       LEFT JOIN lb_placements p ON p.load_balancer_id = lb.id AND p.role = r.role
+       ORDER BY lb.created_at, lb.id, r.role`,
     );
     return rows.map((r) => ({
       loadBalancerId: String(r.id), provisioningStatus: String(r.provisioning_status) as ProvisioningStatus,
@@ -589,7 +595,7 @@ export class SqlStore extends SqlReader implements Store {
     return this.#write((tx) => fn(tx));
   }
 
-  async loadGraph(lbId: string): Promise<LoadBalancerGraph | undefined> {
+  async loadGraph(lbId: string, role?: PlacementRole): Promise<LoadBalancerGraph | undefined> {
     const loadBalancer = await this.get('loadbalancer', lbId);
     if (!loadBalancer) return undefined;
     const live = { filters: { loadBalancerId: [lbId] } };
@@ -615,11 +621,14 @@ export class SqlStore extends SqlReader implements Store {
     const networks = (await Promise.all([...networkIds].map((id) => this.get('network', id)))).filter(
       (n): n is Network => n !== undefined,
     );
-    const amphora = (await this.list('amphora', { filters: { loadBalancerId: [lbId] }, sort: [{ key: 'generation', dir: 'desc' }], limit: 1 }))[0];
+    const amphorae = await this.list('amphora', { filters: { loadBalancerId: [lbId] }, sort: [{ key: 'generation', dir: 'desc' }], limit: null });
+    const activeStandby = await this.#pairOf(amphorae, role ?? 'MASTER');
+    const amphora = activeStandby ? amphorae.find((a) => a.id === activeStandby.self.amphoraId) : amphorae[0];
     const flavor = await this.#flavorOf(loadBalancer.flavorId);
     return Object.freeze({
       ...(flavor ? { flavor } : {}),
       ...(amphora ? { amphoraId: amphora.id } : {}),
+      ...(activeStandby ? { activeStandby } : {}),
       loadBalancer,
       listeners: notDeleted(listeners),
       pools: notDeleted(pools),
@@ -632,6 +641,19 @@ export class SqlStore extends SqlReader implements Store {
       subnets,
       networks,
     });
+  }
+
+  /** The ACTIVE_STANDBY pair as side `role` sees it, or undefined (topology SINGLE, or a side's port is gone). */
+  async #pairOf(amphorae: readonly Amphora[], role: PlacementRole): Promise<ActiveStandby | undefined> {
+    const sides: VrrpSide[] = [];
+    for (const r of ['MASTER', 'BACKUP'] as const) {
+      const a = amphorae.find((x) => x.role === r);
+      const port = a?.vrrpPortId ? await this.get('port', a.vrrpPortId) : undefined;
+      if (!a || !port || !a.vrrpIp) return undefined;
+      sides.push({ amphoraId: a.id, role: r, address: a.vrrpIp, port });
+    }
+    const [master, backup] = sides as [VrrpSide, VrrpSide];
+    return role === 'BACKUP' ? { self: backup, peer: master } : { self: master, peer: backup };
   }
 
   /**
@@ -654,6 +676,11 @@ export class SqlStore extends SqlReader implements Store {
       if (!lb) return;
       const lbRow = (await conn.all('SELECT pending_generation FROM load_balancers WHERE id = ?', [lbId]))[0];
       const lbPendingGen = Number(lbRow?.pending_generation ?? 0);
+      if (outcome.role !== undefined && outcome.ok && !(await this.#everySideApplied(conn, lbId, outcome.role, g))) {
+        // One side of a pair applied: its placement says so, and the objects wait for the other side.
+        if (outcome.operating) await this.#writeOperating(tx, conn, lbId, outcome.operating);
+        return;
+      }
       if (lb.provisioningStatus === 'PENDING_DELETE' && lbPendingGen <= g && outcome.ok) {
         await this.#removeLoadBalancer(tx, conn, lb);
         return;
@@ -706,6 +733,22 @@ export class SqlStore extends SqlReader implements Store {
     });
   }
 
+  /**
+   * Records that side `role` applied generation `g`, and says whether every side the load
+   * balancer needs (one per amphora role) has applied it. A side without a placement (no agent
+   * could take it) has not: the load balancer waits in PENDING_* until the sweep places it.
+   */
+  async #everySideApplied(conn: SqlConn, lbId: string, role: PlacementRole, g: number): Promise<boolean> {
+    await conn.run(
+      `UPDATE lb_placements SET applied_generation = CASE WHEN applied_generation > ? THEN applied_generation ELSE ? END
+       WHERE load_balancer_id = ? AND role = ?`, [g, g, lbId, role],
+    );
+    const roles = (await conn.all('SELECT DISTINCT role FROM amphorae WHERE load_balancer_id = ?', [lbId])).map((r) => String(r.role));
+    const applied = new Map((await conn.all('SELECT role, applied_generation FROM lb_placements WHERE load_balancer_id = ?', [lbId]))
+      .map((r) => [String(r.role), Number(r.applied_generation)]));
+    return roles.every((r) => (applied.get(r) ?? -1) >= g);
+  }
+
   /** Frees the member-subnet ports no member of the load balancer uses any more. */
   async #pruneMemberPorts(tx: SqlTx, conn: SqlConn, lb: LoadBalancer): Promise<void> {
     const owned = await tx.list('port', { filters: { deviceId: [lb.id], deviceOwner: [VIP_PORT_OWNER] }, limit: null });
@@ -731,6 +774,10 @@ export class SqlStore extends SqlReader implements Store {
       for (const r of rows) await tx.remove(kind, String(r.id));
     }
     await conn.run('DELETE FROM listener_stats WHERE load_balancer_id = ?', [lb.id]);
+    for (const p of await tx.list('port', { filters: { deviceId: [lb.id], deviceOwner: [VRRP_PORT_OWNER] }, limit: null })) {
+      await tx.releaseAddresses(p.id);
+      await tx.remove('port', p.id);
+    }
     await conn.run('DELETE FROM lb_placements WHERE load_balancer_id = ?', [lb.id]);
     await conn.run('DELETE FROM amphorae WHERE load_balancer_id = ?', [lb.id]);
     await tx.remove('loadbalancer', lb.id);

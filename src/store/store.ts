@@ -131,6 +131,12 @@ export interface ApplyOutcome {
   ok: boolean;
   /** Operating statuses to record, from HAProxy's stats when known. */
   operating?: readonly OperatingUpdate[];
+  /**
+   * The side that applied, for a load balancer with several placements (ACTIVE_STANDBY): its
+   * placement records the generation, and the load balancer's objects finish only when every
+   * side it needs has applied it. A failure finishes them at once (ERROR).
+   */
+  role?: PlacementRole;
 }
 
 /** One object's operating status. */
@@ -211,8 +217,12 @@ export interface Store extends Reader {
   readonly eventLog: EventLog | undefined;
   /** Runs `fn` in one transaction; changes it began are announced after commit. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** The desired state of one load balancer (objects pending deletion left out), or undefined. */
-  loadGraph(lbId: string): Promise<LoadBalancerGraph | undefined>;
+  /**
+   * The desired state of one load balancer (objects pending deletion left out), or undefined.
+   * For an ACTIVE_STANDBY load balancer, `role` names the side the graph is for (its amphora id
+   * and `activeStandby`); without it, the MASTER side's.
+   */
+  loadGraph(lbId: string, role?: PlacementRole): Promise<LoadBalancerGraph | undefined>;
   /**
    * Marks what generation `outcome.generation` included as done: PENDING_CREATE/UPDATE → ACTIVE
    * (or ERROR when !ok), PENDING_DELETE → removed (with the VIP port when the load balancer goes).

@@ -188,6 +188,7 @@ export const TABLES: { readonly [K in StoredKind]: TableSpec<StoredByKind[K]> } 
     columns: {
       id: ['id', 'text'], loadBalancerId: ['load_balancer_id', 'text'], computeId: ['compute_id', 'text'],
       generation: ['generation', 'int'], createdAt: ['created_at', 'text'], updatedAt: ['updated_at', 'text'],
+      role: ['role', 'text'], vrrpIp: ['vrrp_ip', 'text'], vrrpPortId: ['vrrp_port_id', 'text'],
     },
   },
 };

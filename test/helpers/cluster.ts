@@ -7,14 +7,14 @@
  * balancer would. Every process is stopped by its PID, every namespace and link removed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHost, curlFrom, deleteHost, serveHttp } from '../../src/drivers/interface/hosts.js';
 import { run } from '../../src/drivers/sys/exec.js';
-import { ipBatch, killNamespaceProcesses, listNetns } from '../../src/drivers/sys/ip.js';
+import { ipBatch, killNamespaceProcesses, listNetns, pidsIn } from '../../src/drivers/sys/ip.js';
 import { makeNodes, type Node } from './nodes.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -186,6 +186,52 @@ export class Cluster {
     return listNetns().filter((n) => n.startsWith(this.nsPrefix(i)));
   }
 
+  /** The namespace of load balancer `lbId` on node `i`. */
+  lbNamespace(i: number, lbId: string): string { return `${this.nsPrefix(i)}${lbId}`; }
+
+  /**
+   * The node (agent index) whose namespace of `lbId` holds `vip` now (keepalived put it there), or
+   * undefined; only among `nodes` when given (a killed node's namespace keeps the address its
+   * SIGKILLed keepalived could not remove).
+   */
+  async vipHolder(lbId: string, vip: string, nodes?: readonly number[]): Promise<number | undefined> {
+    for (let i = 0; i < this.#opts.agents; i++) {
+      if (nodes && !nodes.includes(i)) continue;
+      const ns = this.lbNamespace(i, lbId);
+      if (!listNetns().includes(ns)) continue;
+      const out = await run(['ip', '-n', ns, '-o', 'addr', 'show'], { allowFailure: true });
+      if (out.stdout.includes(` ${vip}/`)) return i;
+    }
+    return undefined;
+  }
+
+  /** PIDs of the processes named `comm` (haproxy, keepalived) in load balancer `lbId`'s namespace on node `i`. */
+  async processesIn(i: number, lbId: string, comm: string): Promise<number[]> {
+    const ns = this.lbNamespace(i, lbId);
+    if (!listNetns().includes(ns)) return [];
+    const out: number[] = [];
+    for (const pid of await pidsIn(ns)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+        if (name === comm && state !== 'Z') out.push(pid);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** Sends `sig` to every `comm` process in `lbId`'s namespace on node `i` (processes the test's agents started); returns how many. */
+  async signalIn(i: number, lbId: string, comm: string, sig: NodeJS.Signals): Promise<number> {
+    const pids = await this.processesIn(i, lbId, comm);
+    for (const pid of pids) {
+      try { process.kill(pid, sig); } catch { /* gone */ }
+    }
+    return pids.length;
+  }
+
   /** Sends a request to the first API server that answers (a connection refused goes to the next). */
   async api(method: string, path: string, body?: unknown): Promise<Reply> {
     let last: unknown;
@@ -250,6 +296,9 @@ export class Cluster {
   async get(fromShort: string, url: string, timeoutS = 1): Promise<string> {
     return (await curlFrom(this.hostNs(fromShort), url, timeoutS)).trim();
   }
+
+  /** The data directory of agent `i` (its load balancers' files are under `lb/<id>`). */
+  agentDir(i: number): string { return join(this.#dir, `agent${i + 1}`); }
 
   /** Where a load balancer is placed (agent index), from the agents API. */
   async placement(lbId: string): Promise<number | undefined> {

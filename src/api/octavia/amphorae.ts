@@ -9,14 +9,16 @@ import { amphoraStats, failoverAmphora, getAmphora, listAmphorae, type AmphoraVi
 import { callerOf } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { selectFields } from './lists.js';
+import { VRRP_ID, VRRP_PRIORITY } from '../../domain/operator.js';
 
 function amphoraToWire(v: AmphoraView): Record<string, unknown> {
   const lb = v.loadBalancer;
   return {
     id: v.amphora.id, loadbalancer_id: lb.id, compute_id: v.computeId,
-    lb_network_ip: lb.vipAddress, vrrp_ip: lb.vipAddress, ha_ip: lb.vipAddress,
-    vrrp_port_id: lb.vipPortId, ha_port_id: lb.vipPortId, cert_expiration: null, cert_busy: false,
-    role: 'STANDALONE', status: v.status, vrrp_interface: null, vrrp_id: null, vrrp_priority: null,
+    lb_network_ip: v.amphora.vrrpIp ?? lb.vipAddress, vrrp_ip: v.amphora.vrrpIp ?? lb.vipAddress, ha_ip: lb.vipAddress,
+    vrrp_port_id: v.amphora.vrrpPortId ?? lb.vipPortId, ha_port_id: lb.vipPortId, cert_expiration: null, cert_busy: false,
+    role: v.amphora.role, status: v.status, vrrp_interface: null,
+    vrrp_id: v.amphora.role === 'STANDALONE' ? null : VRRP_ID, vrrp_priority: v.amphora.role === 'STANDALONE' ? null : VRRP_PRIORITY[v.amphora.role],
     cached_zone: lb.availabilityZone, created_at: wireTimestamp(v.amphora.createdAt), updated_at: wireTimestamp(v.amphora.updatedAt),
     image_id: null, compute_flavor: null,
   };

@@ -124,14 +124,14 @@ test('quotas: defaults from the configuration, set, list, show, 403 with Octavia
   await setQuotaDefaults(t.store, { loadBalancer: -1, listener: -1, pool: -1, member: -1, healthMonitor: -1, l7policy: -1, l7rule: -1 });
 });
 
-test('flavor profiles: data checked against the provider\'s capabilities; ACTIVE_STANDBY refused clearly', async () => {
+test('flavor profiles: data checked against the provider\'s capabilities; a bad topology refused naming the values', async () => {
   const post = (data: string, provider = 'haproxy') =>
     call(t.app, 'POST', '/v2/lbaas/flavorprofiles', { flavorprofile: { name: 'p', provider_name: provider, flavor_data: data } });
   const cases: [string, string, number, RegExp][] = [
     ['{not json', 'haproxy', 400, /^\{not json is not a valid option for flavor_data$/],
     ['[1]', 'haproxy', 400, /is not a valid option for flavor_data/],
     ['{"compute_flavor": "x"}', 'haproxy', 400, /^Provider 'haproxy' does not support a requested option: Invalid flavor metadata: 'compute_flavor' is not a capability/],
-    ['{"loadbalancer_topology": "ACTIVE_STANDBY"}', 'haproxy', 400, /ACTIVE_STANDBY is not available yet/],
+    ['{"loadbalancer_topology": "ACTIVE_ACTIVE"}', 'haproxy', 400, /loadbalancer_topology must be SINGLE or ACTIVE_STANDBY/],
     ['{"maxconn": 50000}', 'haproxy', 400, /maxconn must be an integer from 1 to 9900/],
     ['{"nbthread": 0}', 'haproxy', 400, /nbthread must be an integer from 1 to 64/],
     ['{"maxconn": 100}', 'noop', 400, /Provider 'noop' does not support a requested option/],
@@ -143,6 +143,20 @@ test('flavor profiles: data checked against the provider\'s capabilities; ACTIVE
     assert.match(r.body.faultstring, message, data);
   }
   assert.equal((await call(t.app, 'GET', '/v2/lbaas/flavorprofiles')).body.flavorprofiles.length, 0);
+  // ACTIVE_STANDBY is accepted (HAProxy on two agents with keepalived: test/e2e/active-standby).
+  const as = await post('{"loadbalancer_topology": "ACTIVE_STANDBY"}');
+  assert.equal(as.status, 201, JSON.stringify(as.body));
+  // This app is one node (`fulcrum up`, with its own agent): a pair could never be placed, so the
+  // create is refused naming the field, and nothing is written.
+  const fl = await call(t.app, 'POST', '/v2/lbaas/flavors', { flavor: { name: 'as', flavor_profile_id: as.body.flavorprofile.id } });
+  assert.equal(fl.status, 201, JSON.stringify(fl.body));
+  const lbs = (await call(t.app, 'GET', '/v2/lbaas/loadbalancers')).body.loadbalancers.length;
+  const refused = await call(t.app, 'POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: t.subnetId, flavor_id: fl.body.flavor.id } });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.match(refused.body.faultstring, /ACTIVE_STANDBY flavor needs two network nodes/);
+  assert.equal((await call(t.app, 'GET', '/v2/lbaas/loadbalancers')).body.loadbalancers.length, lbs);
+  assert.equal((await call(t.app, 'DELETE', `/v2/lbaas/flavors/${fl.body.flavor.id}`)).status, 204);
+  assert.equal((await call(t.app, 'DELETE', `/v2/lbaas/flavorprofiles/${as.body.flavorprofile.id}`)).status, 204);
   const caps = await call(t.app, 'GET', '/v2/lbaas/providers/haproxy/flavor_capabilities');
   assert.deepEqual(caps.body.flavor_capabilities.map((c: { name: string }) => c.name), ['loadbalancer_topology', 'maxconn', 'nbthread']);
   assert.deepEqual((await call(t.app, 'GET', '/v2/lbaas/providers/haproxy/availability_zone_capabilities')).body,

@@ -23,6 +23,9 @@ import { HAPROXY_FLAVOR_CAPABILITIES, HAPROXY_ZONE_CAPABILITIES } from '../../do
 import { planChange, type ReloadCause } from './plan.js';
 import { HaproxyInstance } from './process.js';
 import { renderConfig, renderPingCheck, type L7Retries } from './render.js';
+import { KeepalivedInstance } from '../keepalived/process.js';
+import { renderHaproxyCheck, renderKeepalivedConfig } from '../keepalived/render.js';
+import { run } from '../sys/exec.js';
 import { tlsFiles } from './render-tls.js';
 import type { RuntimeApi } from './runtime-api.js';
 import type { StatRow } from './stats.js';
@@ -43,6 +46,8 @@ export interface HaproxyProviderOptions {
   metrics?: MetricsRegistry;
   /** HTTP backends' L7 retries (render.ts); default off. */
   l7Retries?: L7Retries;
+  /** keepalived (ACTIVE_STANDBY load balancers); default `keepalived` on the PATH. */
+  keepalivedBin?: string;
 }
 
 /** Writes `text` to `path` (temp file and rename) unless the file already holds it. */
@@ -108,6 +113,16 @@ export class HaproxyProvider implements Provider {
     if (r.unwatch || !this.#onTrouble) return;
     r.unwatch = r.instance.watch(() => {
       r.unwatch = undefined;
+      // An ACTIVE_STANDBY side hands the VIP over first (keepalived watches the file), so that
+      // clients go to the other side's HAProxy, whose stick tables are complete, not to the
+      // HAProxy about to be restarted here with empty ones.
+      if (this.#activeStandby.has(lbId)) {
+        try {
+          writeFileSync(join(this.dirOf(lbId), HAPROXY_DOWN), '1\n', { mode: 0o600 });
+        } catch (err) {
+          this.#opts.log.warn({ lb: lbId, err: (err as Error).message }, 'could not tell keepalived that HAProxy is down; its own check will');
+        }
+      }
       this.#onTrouble?.(lbId, 'haproxy master exited');
     });
   }
@@ -171,16 +186,25 @@ export class HaproxyProvider implements Provider {
   async #apply(graph: LoadBalancerGraph): Promise<ApplyResult> {
     const lbId = graph.loadBalancer.id;
     const { log } = this.#opts;
-    const ports = portsToPlug(graph);
+    const as = graph.activeStandby;
+    if (as && !this.#opts.iface.linkOf) {
+      throw new FulcrumError('UNSUPPORTED_OPTION', `The ${this.#opts.iface.name} interface driver cannot run ACTIVE_STANDBY load balancers.`, { field: 'flavor_id' });
+    }
+    // ACTIVE_STANDBY: this side plugs its own port on the VIP network (its address, the gateway);
+    // keepalived adds and removes the VIP on it, and HAProxy binds the VIP whether it is there or not.
+    const ports = portsToPlug(as ? { ...graph, vipPort: as.self.port } : graph);
+    if (as && ports[0] && graph.loadBalancer.vipAddress) ports[0] = { ...ports[0], floating: [graph.loadBalancer.vipAddress] };
     // A driver that can make the namespace first (netns) lets HAProxy's start (the slowest step,
     // ~60 ms) run while the ports are plugged (~30 ms): HAProxy binds the VIP transparently before
     // it is on an interface. A running HAProxy waits for the plug instead: a runtime change may
-    // add a server on a subnet that is being plugged.
-    const early = this.#opts.iface.prepare ? await this.#opts.iface.prepare(lbId, ports) : null;
+    // add a server on a subnet that is being plugged. ACTIVE_STANDBY sides plug first.
+    const early = !as && this.#opts.iface.prepare ? await this.#opts.iface.prepare(lbId, ports) : null;
     const isStart = early !== null && (await this.#instance(lbId, early.wrap).instance.masterPid()) === null;
     const plugging = this.#plug(lbId, ports);
     if (isStart) plugging.catch(() => undefined); // settled below, beside the start
     const plug = isStart ? early : await plugging;
+    if (as) await this.#allowNonlocalBind(lbId, plug.wrap);
+    const bindAddress = as && graph.loadBalancer.vipAddress ? graph.loadBalancer.vipAddress : plug.bindAddress;
     const { instance, api } = this.#instance(lbId, plug.wrap);
     const tlsDir = join(this.dirOf(lbId), 'tls');
     // Rendering validates every value again: a graph that cannot be rendered safely is an ERROR.
@@ -189,8 +213,14 @@ export class HaproxyProvider implements Provider {
     // UDP listeners are the kernel's (nftables): HAProxy gets the rest.
     const tcp = withoutUdp(graph);
     const text = renderConfig(tcp, { ...instance.paths, pingCheck, tlsDir }, {
-      bindAddress: plug.bindAddress, transparentBind: early !== null, l7Retries: this.#opts.l7Retries ?? 'off',
+      bindAddress, transparentBind: early !== null, l7Retries: this.#opts.l7Retries ?? 'off',
     });
+    // Rendered (validated) before anything changes: a graph keepalived cannot take fails the apply here.
+    const vrrp = as ? {
+      check: renderHaproxyCheck(instance.paths.pidFile),
+      config: renderKeepalivedConfig(graph, { checkScript: join(this.dirOf(lbId), KEEPALIVED_CHECK), downFile: join(this.dirOf(lbId), HAPROXY_DOWN) },
+        { link: this.#opts.iface.linkOf!(as.self.port.id) }),
+    } : null;
     writeIfChanged(pingCheck, renderPingCheck(tcp), 0o755);
     // The files the configuration reads are in place before HAProxy reads it (or `haproxy -c` checks it).
     const stale = writeTlsFiles(tlsDir, tlsFiles(tcp, tlsDir));
@@ -201,6 +231,16 @@ export class HaproxyProvider implements Provider {
     const result = started.value;
     for (const f of stale) rmSync(f, { force: true });
     await this.#udp.apply(graph, plug.wrap);
+    if (vrrp) {
+      // After HAProxy serves: a side takes the VIP only once it can serve it.
+      writeIfChanged(join(this.dirOf(lbId), KEEPALIVED_CHECK), vrrp.check, 0o700);
+      // HAProxy runs (again): this side may take the VIP when the other side fails.
+      writeIfChanged(join(this.dirOf(lbId), HAPROXY_DOWN), '0\n', 0o600);
+      this.#activeStandby.add(lbId);
+      const how = await this.#keepalived(lbId, plug.wrap).apply(vrrp.config);
+      if (how !== 'adopted' || !this.#keepalivedSeen.has(lbId)) log.info({ lb: lbId, role: as!.self.role, how }, `keepalived ${how}`);
+      this.#keepalivedSeen.add(lbId);
+    }
     return { ...result, operating: this.#merge(graph, result.operating) };
   }
 
@@ -283,6 +323,29 @@ export class HaproxyProvider implements Provider {
     return result;
   }
 
+  /** The keepalived of an ACTIVE_STANDBY side. */
+  #keepalived(lbId: string, wrap: readonly string[]): KeepalivedInstance {
+    return new KeepalivedInstance({ dir: this.dirOf(lbId), wrap, ...(this.#opts.keepalivedBin ? { keepalivedBin: this.#opts.keepalivedBin } : {}) });
+  }
+
+  /** ACTIVE_STANDBY load balancers this process applied (whose HAProxy exit must move the VIP). */
+  readonly #activeStandby = new Set<string>();
+
+  /** Load balancers whose keepalived this process has applied or adopted (for the log). */
+  readonly #keepalivedSeen = new Set<string>();
+
+  /**
+   * Lets HAProxy bind the VIP while keepalived has it on the other side (the standby's listeners
+   * are ready the moment the VIP arrives). A namespace's own sysctls, set in it.
+   */
+  async #allowNonlocalBind(lbId: string, wrap: readonly string[]): Promise<void> {
+    if (this.#nonlocal.has(lbId)) return;
+    await run([...wrap, 'sysctl', '-qw', 'net.ipv4.ip_nonlocal_bind=1', 'net.ipv6.ip_nonlocal_bind=1']);
+    this.#nonlocal.add(lbId);
+  }
+
+  readonly #nonlocal = new Set<string>();
+
   /** Load balancers whose running HAProxy this process has already checked (adopted or applied). */
   readonly #adopted = new Set<string>();
 
@@ -307,6 +370,10 @@ export class HaproxyProvider implements Provider {
   async observe(graph: LoadBalancerGraph): Promise<Observation | null> {
     const r = this.#running.get(graph.loadBalancer.id);
     if (!r) return null;
+    if (graph.activeStandby && !this.#keepalived(graph.loadBalancer.id, []).isRunning()) {
+      // Throws as a dead HAProxy does: the agent reconciles, which starts keepalived again.
+      throw new Error('keepalived is not running');
+    }
     const udpCounters = await this.#udp.counters(graph);
     const more = udpCounters ? { otherCounters: [udpCounters] } : {};
     const hap = withoutUdp(graph);
@@ -341,6 +408,11 @@ export class HaproxyProvider implements Provider {
     const r = this.#running.get(lbId) ?? this.#instance(lbId, []);
     r.unwatch?.();
     r.unwatch = undefined;
+    // keepalived first: its SIGTERM hands the VIP to the other side at once (a priority-0 advert).
+    await this.#keepalived(lbId, []).stop();
+    this.#keepalivedSeen.delete(lbId);
+    this.#activeStandby.delete(lbId);
+    this.#nonlocal.delete(lbId);
     await r.instance.stop();
     await this.#udp.remove(lbId);
     this.#running.delete(lbId);
@@ -382,6 +454,11 @@ export function withoutUdp(graph: LoadBalancerGraph): LoadBalancerGraph {
     healthMonitors: graph.healthMonitors.filter((h) => !udpPools.has(h.poolId)),
   };
 }
+
+/** keepalived's HAProxy check, in the load balancer's directory. */
+const KEEPALIVED_CHECK = 'keepalived-check';
+/** The file the provider flips when it sees HAProxy exit (keepalived's `track_file`). */
+const HAPROXY_DOWN = 'haproxy-down';
 
 /** The file in a load balancer's directory naming the instance (amphora id) running there. */
 const AMPHORA_FILE = 'amphora-id';

@@ -12,6 +12,8 @@ import type {
 import { run } from '../sys/exec.js';
 import { aclTest, renderConfig, renderPingCheck, type HaproxyPaths, type RenderOptions } from './render.js';
 
+import { withActiveStandby } from '../../../test/helpers/active-standby.js';
+
 const TESTDATA = fileURLToPath(new URL('../../../../src/drivers/haproxy/testdata/', import.meta.url));
 const GOLDEN_PATHS: HaproxyPaths = { statsSocket: '/run/fulcrum/lb/haproxy.sock', serverStateFile: '/run/fulcrum/lb/server-state' };
 const tmp = mkdtempSync(join(tmpdir(), `fulcrum-render-${process.pid}-`));
@@ -152,6 +154,24 @@ function l7Scene(): LoadBalancerGraph {
 
 const SCENES: Record<string, { graph: () => LoadBalancerGraph; opts?: RenderOptions; paths?: HaproxyPaths }> = {
   l7: { graph: l7Scene },
+  // ACTIVE_STANDBY (the BACKUP side): a peers section between the two sides' own addresses, this
+  // side named by `localpeer`, and every stick table (SOURCE_IP, APP_COOKIE) replicated through it;
+  // HTTP_COOKIE has no table (the cookie names the server).
+  'active-standby': {
+    graph: () => withActiveStandby(graph({
+      listeners: [
+        listener(uid(61), { defaultPoolId: uid(62) as Pool['id'] }),
+        listener(uid(71), { protocolPort: 8080, defaultPoolId: uid(72) as Pool['id'] }),
+        listener(uid(81), { protocolPort: 8081, defaultPoolId: uid(82) as Pool['id'] }),
+      ],
+      pools: [
+        pool(uid(62), { sessionPersistence: { type: 'SOURCE_IP', cookieName: null, persistenceTimeout: null, persistenceGranularity: null } }),
+        pool(uid(72), { sessionPersistence: { type: 'APP_COOKIE', cookieName: 'JSESSIONID', persistenceTimeout: null, persistenceGranularity: null } }),
+        pool(uid(82), { sessionPersistence: { type: 'HTTP_COOKIE', cookieName: null, persistenceTimeout: null, persistenceGranularity: null } }),
+      ],
+      members: [member(uid(63), uid(62), '10.0.0.63'), member(uid(73), uid(72), '10.0.0.73'), member(uid(83), uid(82), '10.0.0.83')],
+    }), 'BACKUP'),
+  },
   seed: { graph: seedScene },
   'seed-l7-retries': { graph: seedScene, opts: { l7Retries: 'idempotent' } },
   'tcp-source-ip': {

@@ -94,7 +94,13 @@ const REDIRECT_CODES = { 301: '301', 302: '302', 303: '303', 307: '307', 308: '3
 
 // ---- view model -------------------------------------------------------------------------------
 
-interface GlobalView { maxconn: CfgToken; nbthread: CfgToken | null; statsSocket: CfgToken; serverStateFile: CfgToken; isExternalCheck: boolean }
+interface GlobalView { maxconn: CfgToken; nbthread: CfgToken | null; statsSocket: CfgToken; serverStateFile: CfgToken; isExternalCheck: boolean; localPeer: CfgToken | null }
+
+/** ACTIVE_STANDBY: the `peers` section that replicates stick tables between the pair's HAProxies. */
+interface PeersView { name: CfgToken; peers: { name: CfgToken; endpoint: CfgToken }[] }
+
+/** The TCP port HAProxy peers talk on, on each side's own VRRP address (Octavia's peer port). */
+export const PEER_PORT = 1025;
 
 interface FrontendView {
   id: CfgToken;
@@ -168,7 +174,7 @@ interface BackendView {
   servers: ServerView[];
 }
 
-interface ConfigView { lbId: CfgToken; global: GlobalView; frontends: FrontendView[]; backends: BackendView[] }
+interface ConfigView { lbId: CfgToken; global: GlobalView; peers: PeersView | null; frontends: FrontendView[]; backends: BackendView[] }
 
 // ---- graph → view -----------------------------------------------------------------------------
 
@@ -487,8 +493,24 @@ function toView(graph: LoadBalancerGraph, paths: HaproxyPaths, opts: RenderOptio
     frontends.push(toFrontend(l, vip, lb.adminStateUp, pool, l7, opts, paths));
     for (const p of [...(pool === null ? [] : [pool]), ...l7.pools.filter((x) => x !== pool)]) backends.push(toBackend(p, l, vip, graph, paths, opts));
   }
-  const global: GlobalView = { ...settings, isExternalCheck: backends.some((b) => b.monitor?.check.type === 'ping') };
-  return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, frontends, backends };
+  const peers = toPeers(graph);
+  const global: GlobalView = {
+    ...settings, isExternalCheck: backends.some((b) => b.monitor?.check.type === 'ping'),
+    localPeer: peers && cfgId(graph.activeStandby!.self.amphoraId, site('loadbalancer', lb.id, 'amphora_id')),
+  };
+  return { lbId: cfgId(lb.id, site('loadbalancer', lb.id, 'id')), global, peers, frontends, backends };
+}
+
+/** The pair's peers (each side's amphora id at its own VRRP address), or null for topology SINGLE. */
+function toPeers(graph: LoadBalancerGraph): PeersView | null {
+  const as = graph.activeStandby;
+  if (!as) return null;
+  const lbId = graph.loadBalancer.id;
+  const peers = [as.self, as.peer].sort((a, b) => a.role.localeCompare(b.role)).map((side) => ({
+    name: cfgId(side.amphoraId, site('loadbalancer', lbId, 'amphora_id')),
+    endpoint: cfgEndpoint(cfgIp(side.address, site('loadbalancer', lbId, 'vrrp_ip')), PEER_PORT, site('loadbalancer', lbId, 'vrrp_ip')),
+  }));
+  return { name: cfgId(lbId, site('loadbalancer', lbId, 'id')), peers };
 }
 
 // ---- print ------------------------------------------------------------------------------------
@@ -503,6 +525,8 @@ const printGlobal = (g: GlobalView): string => section('global', [
   `stats socket ${g.statsSocket} mode 600 level admin expose-fd listeners`,
   'stats timeout 2m',
   `server-state-file ${g.serverStateFile}`,
+  // ACTIVE_STANDBY: which `peer` line of the peers section is this side.
+  g.localPeer && `localpeer ${g.localPeer}`,
   'hard-stop-after 60s',
   // On a reload the old worker closes its keep-alive connections over 2 s, each after a response
   // (`Connection: close`) rather than all at once while idle, which races with the clients' next
@@ -563,14 +587,16 @@ function printL7(f: FrontendView): string[] {
   ];
 }
 
-function printPersistence(p: PersistenceView | null): (string | null)[] {
+function printPersistence(p: PersistenceView | null, peers: PeersView | null): (string | null)[] {
   if (p === null) return [];
   const expire = (e: CfgToken | null): string => (e === null ? '' : ` expire ${e}`);
+  // ACTIVE_STANDBY: the table is replicated to the other side, so a client keeps its member after the VIP moves.
+  const sync = peers === null ? '' : ` peers ${peers.name}`;
   switch (p.type) {
     case 'source-ip':
-      return [`stick-table type ${p.table} size ${STICK_SIZE}${expire(p.expire)}`, 'stick on src'];
+      return [`stick-table type ${p.table} size ${STICK_SIZE}${expire(p.expire)}${sync}`, 'stick on src'];
     case 'app-cookie':
-      return [`stick-table type string len 64 size ${STICK_SIZE}${expire(p.expire)}`, `stick store-response ${p.store}`, `stick match ${p.match}`];
+      return [`stick-table type string len 64 size ${STICK_SIZE}${expire(p.expire)}${sync}`, `stick store-response ${p.store}`, `stick match ${p.match}`];
     case 'http-cookie':
       return [`cookie SRV insert indirect nocache${p.maxidle === null ? '' : ` maxidle ${p.maxidle}`}`];
   }
@@ -598,7 +624,7 @@ function printServer(s: ServerView, m: MonitorView | null): string {
     + (s.tls === null ? '' : ` ${s.tls}`);
 }
 
-const printBackend = (b: BackendView): string => section(`backend ${b.id}`, [
+const printBackend = (b: BackendView, peers: PeersView | null): string => section(`backend ${b.id}`, [
   `mode ${b.mode}`,
   `balance ${b.balance}`,
   b.isHashSourcePort && `${b.isHttp ? 'http-request' : 'tcp-request content'} set-var(txn.src_port) src_port`,
@@ -608,17 +634,20 @@ const printBackend = (b: BackendView): string => section(`backend ${b.id}`, [
   b.isL7Retry && 'http-request disable-l7-retry unless METH_GET || METH_OPTIONS || METH_PUT || METH_DELETE || METH_TRACE',
   b.timeoutConnect && `timeout connect ${b.timeoutConnect}`,
   b.timeoutServer && `timeout server ${b.timeoutServer}`,
-  ...printPersistence(b.persistence),
+  ...printPersistence(b.persistence, peers),
   ...printMonitor(b.monitor),
   ...b.servers.map((s) => printServer(s, b.monitor)),
 ]);
+
+const printPeers = (p: PeersView): string => section(`peers ${p.name}`, p.peers.map((x) => `peer ${x.name} ${x.endpoint}`));
 
 const printConfig = (v: ConfigView): string => [
   `# Configuration for load balancer ${v.lbId}`,
   printGlobal(v.global),
   printDefaults(),
+  ...(v.peers ? [printPeers(v.peers)] : []),
   ...v.frontends.map(printFrontend),
-  ...v.backends.map(printBackend),
+  ...v.backends.map((b) => printBackend(b, v.peers)),
 ].join('\n\n') + '\n';
 
 /**

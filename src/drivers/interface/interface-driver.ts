@@ -24,6 +24,11 @@ export interface PortPlug {
   gateways: readonly string[];
   /** Extra routes from the subnets' host_routes. */
   routes: readonly { destination: string; nexthop: string }[];
+  /**
+   * Addresses another process adds and removes on this port (keepalived's VIP on an
+   * ACTIVE_STANDBY side's own port): plug leaves them alone, present or not.
+   */
+  floating?: readonly string[];
 }
 
 /** Where a load balancer's processes run and what they bind. */
@@ -54,6 +59,12 @@ export interface InterfaceDriver {
   unplug(lbId: string): Promise<void>;
   /** Ids of the load balancers that have something plugged on this host. */
   plugged(): Promise<string[]>;
+  /**
+   * The name of a port's link inside the load balancer's network context (what keepalived's
+   * `interface` names). Absent on drivers that give ports no links of their own (`host`), which
+   * therefore cannot run ACTIVE_STANDBY load balancers.
+   */
+  linkOf?(portId: string): string;
 }
 
 /** Neutron's MTU for a network that does not say (and for one no longer in the graph). */

@@ -254,8 +254,9 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
         inside.push(`link set ${tap} address ${p.macAddress} mtu ${checkMtu(p.mtu)} up`);
       }
       const want = new Set(p.addresses.map((a) => `${a.address}/${a.prefixLength}`));
+      const floating = new Set(p.floating ?? []);
       for (const a of link?.addresses ?? []) {
-        if (!want.has(`${a.address}/${a.prefixLength}`)) inside.push(`addr del ${a.address}/${a.prefixLength} dev ${tap}`);
+        if (!want.has(`${a.address}/${a.prefixLength}`) && !floating.has(a.address)) inside.push(`addr del ${a.address}/${a.prefixLength} dev ${tap}`);
       }
       for (const a of p.addresses) {
         if (link?.addresses.some((x) => x.address === a.address && x.prefixLength === a.prefixLength)) continue;
@@ -293,6 +294,10 @@ export class NetnsInterfaceDriver implements InterfaceDriver {
   /** Deletes those of these bridges that have no port left (Fulcrum's `brq` ones only; every empty one in a node namespace). */
   #removeEmptyBridges(bridges: ReadonlySet<string>): Promise<void> {
     return this.#withBridges(() => removeEmptyBridges(bridges, this.#bridgeOpts));
+  }
+
+  linkOf(portId: string): string {
+    return checkName(tapOf(portId));
   }
 
   async plugged(): Promise<string[]> {
