@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { until } from '../helpers/scene.js';
 import {
+  apiView,
   fields, login, missingClients, neutron, NEUTRON, OPENSTACK, openstack, openstackJson, PYTHON, rows, run, startFulcrumUp, UUID,
   type Env, type FulcrumUp,
 } from '../helpers/openstack-cli.js';
@@ -37,25 +38,8 @@ let demoProject = '';
 /** A demo token for the test's own polling (not a client's). */
 let demoToken = '';
 
-/** GET on the API with demo's token (the test's own view, to wait between client steps). */
-async function apiGet(path: string, token = demoToken): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${url}${path}`, { headers: { 'x-auth-token': token } });
-  return { status: r.status, body: r.status === 204 ? null : await r.json() };
-}
-
-/** Waits until a load balancer is ACTIVE again, so the next write is not a 409. */
-async function active(lbId: string): Promise<void> {
-  await until(`load balancer ${lbId} ACTIVE`, async () => {
-    const r = await apiGet(`/v2/lbaas/loadbalancers/${lbId}`);
-    assert.notEqual(r.body?.loadbalancer?.provisioning_status, 'ERROR', JSON.stringify(r.body));
-    return r.body?.loadbalancer?.provisioning_status === 'ACTIVE' ? true : undefined;
-  }, 20_000);
-}
-
-/** Waits until a load balancer is gone (404). */
-async function gone(lbId: string): Promise<void> {
-  await until(`load balancer ${lbId} deleted`, async () => ((await apiGet(`/v2/lbaas/loadbalancers/${lbId}`)).status === 404 ? true : undefined), 20_000);
-}
+/** The test's own view of the API with demo's token (to wait between client steps). */
+const { apiGet, active, gone } = apiView(() => url, () => demoToken);
 
 describe('the real OpenStack clients against `fulcrum up` with embedded identity', { skip }, () => {
   before(async () => {

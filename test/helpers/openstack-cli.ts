@@ -174,3 +174,32 @@ export async function startFulcrumUp(opts: FulcrumUpOptions): Promise<FulcrumUp>
     stop,
   };
 }
+
+/**
+ * The test's own view of the API (not a client's), to wait between client steps: GET with a token,
+ * and waits for a load balancer to be ACTIVE (so the next write is not a 409) or gone (404).
+ * `url` and `token` are read at each call (tests set them in `before`).
+ */
+export function apiView(url: () => string, token: () => string): {
+  apiGet(path: string, token?: string): Promise<{ status: number; body: any }>;
+  active(lbId: string): Promise<void>;
+  gone(lbId: string): Promise<void>;
+} {
+  const apiGet = async (path: string, t = token()): Promise<{ status: number; body: any }> => {
+    const r = await fetch(`${url()}${path}`, { headers: { 'x-auth-token': t } });
+    return { status: r.status, body: r.status === 204 ? null : await r.json() };
+  };
+  return {
+    apiGet,
+    async active(lbId) {
+      await until(`load balancer ${lbId} ACTIVE`, async () => {
+        const r = await apiGet(`/v2/lbaas/loadbalancers/${lbId}`);
+        assert.notEqual(r.body?.loadbalancer?.provisioning_status, 'ERROR', JSON.stringify(r.body));
+        return r.body?.loadbalancer?.provisioning_status === 'ACTIVE' ? true : undefined;
+      }, 20_000);
+    },
+    async gone(lbId) {
+      await until(`load balancer ${lbId} deleted`, async () => ((await apiGet(`/v2/lbaas/loadbalancers/${lbId}`)).status === 404 ? true : undefined), 20_000);
+    },
+  };
+}
