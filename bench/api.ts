@@ -32,13 +32,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acrossRounds, formatAcrossRounds, median, percentile, type AcrossRounds } from './lib/stats.js';
-import { stopChildProcess } from './lib/process.js';
+import { freePort, stopChildProcess } from './lib/process.js';
 import { describeMachine, formatMachine, loadAverage, type Machine } from './lib/machine.js';
 import { isOctaviaInstalled, OctaviaPeer } from './lib/octavia-peer.js';
 import { wrkLoopback, type WrkResult } from './lib/wrk.js';
@@ -126,14 +125,6 @@ const children = new Set<ChildProcess>();
 /** Octavia peers this bench started (stopped through stop.sh, by PID). */
 const peers = new Set<OctaviaPeer>();
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 /** One answer and how long it took, from the request's start to the last byte of the body. */
 interface Reply<T> { ms: number; status: number; body: T }

@@ -38,7 +38,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +56,7 @@ import { cpuNsOf, meminfoKb, memoryOf, showProc } from './lib/haproxy-procs.js';
 import { Prober, wallNow, type ProbeAnswer } from './lib/prober-client.js';
 import { acrossRounds, distribution, formatAcrossRounds, median, type AcrossRounds, type Distribution } from './lib/stats.js';
 import { wrkFrom, type WrkResult } from './lib/wrk.js';
-import { stopChildProcess } from './lib/process.js';
+import { freePort, stopChildProcess } from './lib/process.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 
 const USAGE = 'usage: node dist/bench/dataplane.js [--quick] [--lbs 20] [--floor 5] [--changes 10] [--reloads 100] [--rounds 10] '
@@ -145,14 +144,6 @@ class Made {
 
 // ---- the server ------------------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as { port: number };
-  s.close();
-  await once(s, 'close');
-  return port;
-}
 
 /**
  * Starts `fulcrum up` (HAProxy provider, netns driver) in its own process group, so that a Ctrl-C

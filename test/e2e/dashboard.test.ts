@@ -17,13 +17,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { stopChildProcess } from '../../bench/lib/process.js';
+import { freePort, stopChildProcess } from '../../bench/lib/process.js';
 import { parseOpenrc } from '../../src/cli/session.js';
 import { curlFrom, deleteHost } from '../../src/drivers/interface/hosts.js';
 import { bridgeOf, NetnsInterfaceDriver } from '../../src/drivers/interface/netns.js';
@@ -54,13 +53,6 @@ function skipReason(): string | false {
 }
 const skip = skipReason();
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Two distinct random /24s in 10.221–229.x not routed in the root namespace. */
 async function pickNets(): Promise<[string, string]> {

@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,27 +17,13 @@ import { ipBatch, killNamespaceProcesses, listNetns, pidsIn } from '../../src/dr
 import { makeNodes, type Node } from './nodes.js';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { freePort } from '../../bench/lib/process.js';
+import { until } from './scene.js';
+
+export { until };
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Polls `fn` every 50 ms until it returns a value other than undefined (errors count as undefined). */
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A Fulcrum process this helper started. */
 interface Proc { child: ChildProcess; output: string; args: string[] }

@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopChildProcess } from '../../bench/lib/process.js';
+import { freePort, stopChildProcess } from '../../bench/lib/process.js';
+
+export { freePort };
 import { parseOpenrc } from '../../src/cli/session.js';
 import { until } from './scene.js';
 
@@ -43,14 +44,6 @@ export function missingClients(bins: readonly (readonly [path: string, pkg: stri
   return missing.length > 0 ? `not installed: ${missing.join(', ')} (apt-get install them, or bash scripts/install-system-deps.sh --test)` : false;
 }
 
-/** A free loopback port (closed again before `fulcrum up` binds it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Runs a client asynchronously (the server is another process, but the test must not block). */
 export function run(bin: string, args: readonly string[], env: Env): Promise<Run> {

@@ -4,10 +4,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../bench/lib/process.js';
 
 /** Debian's PostgreSQL bin directory, newest version first, or null. */
 export function postgresBinDir(): string | null {
@@ -22,16 +22,6 @@ export function hasPostgres(): boolean {
   return postgresBinDir() !== null;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Spawn options that run a command as the `postgres` user when we are root (postgres refuses root). */
 function asPostgres(): { uid?: number; gid?: number } {

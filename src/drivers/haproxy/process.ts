@@ -10,9 +10,12 @@
  */
 import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { run } from '../sys/exec.js';
+import { isAlive, ownPid, runsWith } from '../sys/proc.js';
+
+export { isAlive };
 import { RuntimeApi, type PinnedWorker } from './runtime-api.js';
 import { parseShowInfo, parseShowStat, type StatRow } from './stats.js';
 
@@ -54,23 +57,6 @@ const CURRENT_WAIT_MS = 1000;
 const MASTER_NOT_LISTENING = new Set(['ECONNREFUSED', 'EAGAIN', 'ENOENT']);
 /** What a connection the re-executing master accepted but never read fails with (Unix socket: our bytes were unread). */
 const MASTER_DROPPED_UNREAD = new Set(['ECONNRESET', 'EPIPE']);
-
-/** The state letter and parent PID from /proc/PID/stat, or null when there is no such process. */
-function procStat(pid: number): { state: string; ppid: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // comm may hold spaces and parentheses
-    return { state: rest[0] ?? '', ppid: Number(rest[1]) };
-  } catch {
-    return null;
-  }
-}
-
-/** True when the process exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  const s = procStat(pid);
-  return s !== null && s.state !== 'Z';
-}
 
 /**
  * Writes a file whole, for a rename into place: readers (HAProxy, the next apply) see the old file
@@ -157,24 +143,12 @@ export class HaproxyInstance {
 
   /** The running master's PID: the pidfile names a live (not zombie) HAProxy whose argv holds our config path. Else null. */
   async masterPid(): Promise<number | null> {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
-    } catch {
-      return null;
-    }
-    if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return null;
-    return this.#isOurs(pid) ? pid : null;
+    return ownPid(this.paths.pidFile, 'haproxy', this.paths.config);
   }
 
   /** True when the process runs HAProxy with our configuration (a pidfile can outlive its process, and PIDs are reused). */
   #isOurs(pid: number): boolean {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return basename(argv[0] ?? '').includes('haproxy') && argv.includes(this.paths.config);
-    } catch {
-      return false;
-    }
+    return runsWith(pid, 'haproxy', this.paths.config);
   }
 
   /**

@@ -390,6 +390,12 @@ describe('renderConfig golden files', () => {
     assert.match(text, /\n {4}http-check expect rstatus '\^\(200\)\$'\n/);
   });
 
+  test('transparentBind (the netns driver) binds the VIP with `transparent`, so HAProxy may start before the address is up', () => {
+    const text = renderConfig(seedScene(), GOLDEN_PATHS, { transparentBind: true });
+    assert.match(text, new RegExp(`\nfrontend ${L1}\n    bind 10\\.115\\.54\\.7:80 transparent\n`));
+    assert.doesNotMatch(renderConfig(seedScene(), GOLDEN_PATHS), /transparent/, 'not by default (the host driver is unprivileged)');
+  });
+
   test('the prometheus exporter is built into this haproxy, so the protocols scene is real', async () => {
     const r = await run(['haproxy', '-vv']);
     assert.match(r.stdout, /Built with the Prometheus exporter as a service/);

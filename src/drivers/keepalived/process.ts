@@ -6,24 +6,10 @@
  * other side takes the VIP at once, and removes the VIP) when the load balancer goes.
  */
 import { existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { FulcrumError } from '../../domain/errors.js';
 import { run, spawnDetached } from '../sys/exec.js';
-
-/** The state letter of a process, or null when there is none. */
-function stateOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-const isAlive = (pid: number): boolean => {
-  const s = stateOf(pid);
-  return s !== null && s !== 'Z';
-};
+import { isAlive, ownPid } from '../sys/proc.js';
 
 export interface KeepalivedPathsOnDisk {
   config: string;
@@ -51,19 +37,7 @@ export class KeepalivedInstance {
 
   /** The running parent's PID: the pidfile names a live keepalived whose argv holds our config path. Else null. */
   pid(): number | null {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(this.paths.pidFile, 'utf8').trim());
-    } catch {
-      return null;
-    }
-    if (!Number.isInteger(pid) || pid <= 1 || !isAlive(pid)) return null;
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return basename(argv[0] ?? '').includes('keepalived') && argv.includes(this.paths.config) ? pid : null;
-    } catch {
-      return null;
-    }
+    return ownPid(this.paths.pidFile, 'keepalived', this.paths.config);
   }
 
   /**
